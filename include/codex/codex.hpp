@@ -1,0 +1,25 @@
+// Copyright (c) codex-cpp authors. Licensed under the Apache License, Version 2.0.
+#pragma once
+
+/// @file codex.hpp
+/// @brief Umbrella header of codex-cpp, the C++20 SDK for the Codex agent.
+///
+/// @code
+/// codex::Codex codex;                       // spawns `codex app-server`, initializes
+/// auto thread = codex.thread_start();
+/// auto result = thread.run("Say hello");
+/// std::cout << result.final_response.value_or("");
+/// @endcode
+
+#include <codex/approvals.hpp>
+#include <codex/async_codex.hpp>
+#include <codex/codex_sync.hpp>
+#include <codex/config.hpp>
+#include <codex/errors.hpp>
+#include <codex/inputs.hpp>
+#include <codex/options.hpp>
+#include <codex/policy.hpp>
+#include <codex/results.hpp>
+#include <codex/retry.hpp>
+#include <codex/transport.hpp>
+#include <codex/turn.hpp>

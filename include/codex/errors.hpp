@@ -1,0 +1,144 @@
+// Copyright (c) codex-cpp authors. Licensed under the Apache License, Version 2.0.
+#pragma once
+
+/// @file errors.hpp
+/// @brief The exception hierarchy (mirroring the Python SDK's names) and `is_retryable_error`.
+///
+/// @code
+/// CodexError
+/// ├── TransportClosedError        the process or connection is gone (exit status, stderr tail)
+/// ├── TimeoutError                a request or wait passed its deadline
+/// ├── TurnFailedError             a turn ended `failed` (carries the whole TurnResult; turn.hpp)
+/// ├── ProtocolError               the server sent something the SDK cannot use
+/// └── JsonRpcError                a JSON-RPC error response (code, message, data)
+///     └── CodexRpcError           codes -32000..-32099 and the standard codes below
+///         ├── ParseError            -32700
+///         ├── InvalidRequestError   -32600 (the real server uses it for most request errors)
+///         ├── MethodNotFoundError   -32601
+///         ├── InvalidParamsError    -32602
+///         ├── InternalRpcError      -32603
+///         └── ServerBusyError       -32001 "Server overloaded; retry later." or serverOverloaded
+///             └── RetryLimitExceededError
+/// @endcode
+
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace codex {
+
+/// Base of every error the SDK throws (bad arguments throw `std::invalid_argument`).
+class CodexError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The app-server process or connection is gone. Sticky: every later call fails the same way.
+class TransportClosedError : public CodexError {
+ public:
+  TransportClosedError(const std::string& what, std::optional<int> exit_status = std::nullopt,
+                       std::string stderr_tail = {});
+  /// The child's exit code (or 128+signal), when it has exited.
+  std::optional<int> exit_status() const noexcept { return exit_status_; }
+  /// The last lines the server wrote to stderr.
+  const std::string& stderr_tail() const noexcept { return stderr_tail_; }
+
+ private:
+  std::optional<int> exit_status_;
+  std::string stderr_tail_;
+};
+
+/// A request, or a wait, passed its deadline. The request's slot is released and a late response
+/// is dropped; the client stays usable.
+class TimeoutError : public CodexError {
+ public:
+  TimeoutError(std::string method, std::chrono::milliseconds timeout);
+  const std::string& method() const noexcept { return method_; }
+  std::chrono::milliseconds timeout() const noexcept { return timeout_; }
+
+ private:
+  std::string method_;
+  std::chrono::milliseconds timeout_;
+};
+
+/// The server sent something the SDK cannot use (e.g. a result of the wrong shape).
+class ProtocolError : public CodexError {
+ public:
+  using CodexError::CodexError;
+};
+
+/// A JSON-RPC error response. `what()` is `"<method>: JSON-RPC error <code>: <message>"`.
+class JsonRpcError : public CodexError {
+ public:
+  JsonRpcError(std::int64_t code, std::string message, boost::json::value data = nullptr,
+               std::string method = {});
+  std::int64_t code() const noexcept { return code_; }
+  /// The server's message, as sent.
+  const std::string& rpc_message() const noexcept { return message_; }
+  const boost::json::value& data() const noexcept { return data_; }
+  /// The method of the request that failed.
+  const std::string& method() const noexcept { return method_; }
+
+ private:
+  std::int64_t code_;
+  std::string message_;
+  boost::json::value data_;
+  std::string method_;
+};
+
+/// Server-defined JSON-RPC errors (and the base of the standard-code classes).
+class CodexRpcError : public JsonRpcError {
+ public:
+  using JsonRpcError::JsonRpcError;
+};
+class ParseError : public CodexRpcError {
+ public:
+  using CodexRpcError::CodexRpcError;
+};
+class InvalidRequestError : public CodexRpcError {
+ public:
+  using CodexRpcError::CodexRpcError;
+};
+class MethodNotFoundError : public CodexRpcError {
+ public:
+  using CodexRpcError::CodexRpcError;
+};
+class InvalidParamsError : public CodexRpcError {
+ public:
+  using CodexRpcError::CodexRpcError;
+};
+class InternalRpcError : public CodexRpcError {
+ public:
+  using CodexRpcError::CodexRpcError;
+};
+/// The server is overloaded (-32001, or `codexErrorInfo: "serverOverloaded"` in the data).
+class ServerBusyError : public CodexRpcError {
+ public:
+  using CodexRpcError::CodexRpcError;
+};
+/// The server gave up after retrying (a busy error whose message says so).
+class RetryLimitExceededError : public ServerBusyError {
+ public:
+  using ServerBusyError::ServerBusyError;
+};
+
+/// Builds the exception for a JSON-RPC error response (the class follows the code and data).
+std::exception_ptr make_jsonrpc_error(std::int64_t code, std::string message,
+                                      boost::json::value data = nullptr, std::string method = {});
+
+/// True when `data` says "server overloaded" (`serverOverloaded` or `server_overloaded`, as a
+/// string or inside `codexErrorInfo`/`codex_error_info`/`errorInfo`, searched recursively).
+bool is_overloaded_data(const boost::json::value& data) noexcept;
+
+/// True for transient overload: `ServerBusyError` (not `RetryLimitExceededError`: the server
+/// already retried) or any `JsonRpcError` whose data says overloaded.
+bool is_retryable_error(const std::exception& e) noexcept;
+/// @overload
+bool is_retryable_error(const std::exception_ptr& e) noexcept;
+
+}  // namespace codex

@@ -1,0 +1,410 @@
+// Copyright (c) codex-cpp authors. Licensed under the Apache License, Version 2.0.
+#include <codex/async_codex.hpp>
+
+#include "engine.hpp"
+
+#include <codex/errors.hpp>
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace codex {
+
+namespace json = boost::json;
+using detail::Engine;
+
+namespace {
+
+json::object expect_object(json::value v, std::string_view method) {
+  if (auto* o = v.if_object()) return std::move(*o);
+  throw ProtocolError(std::string(method) + " response must be a JSON object");
+}
+
+std::string thread_id_of(const json::object& res, std::string_view method) {
+  if (auto* t = res.if_contains("thread"); t && t->is_object())
+    if (auto* id = t->get_object().if_contains("id"); id && id->is_string())
+      return std::string(id->get_string());
+  throw ProtocolError(std::string(method) + " response has no thread.id");
+}
+
+std::string str_or_throw(const json::object& o, std::string_view key, std::string_view what) {
+  if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
+  throw ProtocolError("unexpected " + std::string(what) + " response: " + json::serialize(o));
+}
+
+CancelLoginResponse parse_cancel(json::object o) {
+  CancelLoginResponse r;
+  if (auto* s = o.if_contains("status"); s && s->is_string()) {
+    if (s->get_string() == "canceled") r.status = CancelLoginStatus::canceled;
+    else if (s->get_string() == "notFound") r.status = CancelLoginStatus::not_found;
+  }
+  r.raw = std::move(o);
+  return r;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- AsyncTurnStream
+
+AsyncTurnStream::AsyncTurnStream(std::shared_ptr<detail::Subscription> sub) noexcept
+    : sub_(std::move(sub)) {}
+
+AsyncTurnStream::~AsyncTurnStream() = default;
+
+awaitable<std::optional<Notification>> AsyncTurnStream::next(
+    std::optional<std::chrono::milliseconds> timeout) {
+  if (!sub_) co_return std::nullopt;
+  auto sub = sub_;
+  co_return co_await sub->next(timeout.value_or(std::chrono::milliseconds(0)));
+}
+
+std::optional<Notification> AsyncTurnStream::try_next() {
+  if (!sub_) return std::nullopt;
+  return sub_->try_next();
+}
+
+bool AsyncTurnStream::done() const noexcept { return !sub_ || sub_->finished(); }
+
+void AsyncTurnStream::close() noexcept {
+  if (sub_) sub_->close();
+  sub_.reset();
+}
+
+// ---------------------------------------------------------------- AsyncTurnHandle
+
+AsyncTurnHandle::AsyncTurnHandle(std::shared_ptr<Engine> engine,
+                                 std::shared_ptr<detail::TurnCore> core)
+    : engine_(std::move(engine)), core_(std::move(core)) {}
+
+const std::string& AsyncTurnHandle::id() const noexcept {
+  static const std::string empty;
+  return core_ ? core_->turn_id : empty;
+}
+
+const std::string& AsyncTurnHandle::thread_id() const noexcept {
+  static const std::string empty;
+  return core_ ? core_->thread_id : empty;
+}
+
+awaitable<json::object> AsyncTurnHandle::steer(Input input, CallOptions opts) {
+  if (!core_) throw std::logic_error("steer() on an empty AsyncTurnHandle");
+  json::object p{{"threadId", core_->thread_id},
+                 {"expectedTurnId", core_->turn_id},
+                 {"input", input.to_wire()}};
+  auto e = engine_;
+  co_return expect_object(co_await e->call("turn/steer", std::move(p), opts.timeout), "turn/steer");
+}
+
+awaitable<json::object> AsyncTurnHandle::interrupt(CallOptions opts) {
+  if (!core_) throw std::logic_error("interrupt() on an empty AsyncTurnHandle");
+  json::object p{{"threadId", core_->thread_id}, {"turnId", core_->turn_id}};
+  auto e = engine_;
+  co_return expect_object(co_await e->call("turn/interrupt", std::move(p), opts.timeout),
+                          "turn/interrupt");
+}
+
+AsyncTurnStream AsyncTurnHandle::stream() {
+  if (!core_) throw std::logic_error("stream() on an empty AsyncTurnHandle");
+  if (core_->anchor) return AsyncTurnStream(std::move(core_->anchor));
+  return AsyncTurnStream(engine_->subscribe(core_->state));
+}
+
+awaitable<TurnResult> AsyncTurnHandle::collect() {
+  if (!core_) throw std::logic_error("collect() on an empty AsyncTurnHandle");
+  co_return co_await detail::collect_turn(engine_, core_);
+}
+
+awaitable<TurnResult> AsyncTurnHandle::run() {
+  TurnResult r = co_await collect();
+  if (r.status == TurnStatus::failed) throw TurnFailedError(std::move(r));
+  co_return r;
+}
+
+namespace detail {
+
+asio::awaitable<TurnResult> collect_turn(std::shared_ptr<Engine> engine,
+                                         std::shared_ptr<TurnCore> core) {
+  AsyncTurnStream stream = core->anchor ? AsyncTurnStream(std::move(core->anchor))
+                                        : AsyncTurnStream(engine->subscribe(core->state));
+  TurnResult r;
+  r.id = core->turn_id;
+  bool completed = false;
+  while (auto ev = co_await stream.next()) {
+    auto& m = ev->method;
+    if (m == "item/completed") {
+      if (auto* it = ev->params.if_contains("item"); it && it->is_object())
+        r.items.push_back(std::move(it->get_object()));
+    } else if (m == "thread/tokenUsage/updated") {
+      if (auto* u = ev->params.if_contains("tokenUsage"); u && u->is_object())
+        r.usage = parse_token_usage(u->get_object());
+    } else if (m == "turn/completed") {
+      auto* t = ev->params.if_contains("turn");
+      if (!t || !t->is_object()) continue;
+      auto& turn = t->get_object();
+      completed = true;
+      if (auto* s = turn.if_contains("status"); s && s->is_string())
+        r.status = turn_status_from_wire(s->get_string());
+      if (auto* e = turn.if_contains("error"); e && e->is_object())
+        r.error = parse_turn_error(e->get_object());
+      auto num = [&](std::string_view k) -> std::optional<std::int64_t> {
+        if (auto* v = turn.if_contains(k); v && v->is_number()) return v->to_number<std::int64_t>();
+        return std::nullopt;
+      };
+      r.started_at = num("startedAt");
+      r.completed_at = num("completedAt");
+      r.duration_ms = num("durationMs");
+      r.turn = std::move(turn);
+    }
+  }
+  if (!completed) throw CodexError("turn " + core->turn_id + ": turn/completed was not received");
+  r.final_response = final_response_from_items(r.items);
+  co_return r;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------- AsyncThread
+
+AsyncThread::AsyncThread(std::shared_ptr<Engine> engine, std::string id, json::object response)
+    : engine_(std::move(engine)), id_(std::move(id)), response_(std::move(response)) {}
+
+awaitable<AsyncTurnHandle> AsyncThread::turn(Input input, TurnOptions opts) {
+  if (!engine_) throw std::logic_error("turn() on an empty AsyncThread");
+  auto params = detail::turn_start_params(id_, input, opts);
+  auto e = engine_;
+  auto res = expect_object(co_await e->call("turn/start", std::move(params), opts.timeout),
+                           "turn/start");
+  std::string turn_id;
+  if (auto* t = res.if_contains("turn"); t && t->is_object())
+    if (auto* id = t->get_object().if_contains("id"); id && id->is_string())
+      turn_id = std::string(id->get_string());
+  if (turn_id.empty()) throw ProtocolError("turn/start response has no turn.id");
+  if (opts.approval_handler) e->set_turn_handler(turn_id, std::move(opts.approval_handler));
+  co_return AsyncTurnHandle(e, e->claim_turn(id_, std::move(turn_id)));
+}
+
+awaitable<TurnResult> AsyncThread::run(Input input, TurnOptions opts) {
+  auto h = co_await turn(std::move(input), std::move(opts));
+  co_return co_await h.run();
+}
+
+awaitable<json::object> AsyncThread::read(ReadOptions opts) {
+  auto e = engine_;
+  json::object p{{"threadId", id_}, {"includeTurns", opts.include_turns}};
+  co_return expect_object(co_await e->call("thread/read", std::move(p), opts.timeout), "thread/read");
+}
+
+awaitable<json::object> AsyncThread::set_name(std::string name, CallOptions opts) {
+  auto e = engine_;
+  json::object p{{"threadId", id_}, {"name", std::move(name)}};
+  co_return expect_object(co_await e->call("thread/name/set", std::move(p), opts.timeout),
+                          "thread/name/set");
+}
+
+awaitable<json::object> AsyncThread::compact(CallOptions opts) {
+  auto e = engine_;
+  json::object p{{"threadId", id_}};
+  co_return expect_object(co_await e->call("thread/compact/start", std::move(p), opts.timeout),
+                          "thread/compact/start");
+}
+
+// ---------------------------------------------------------------- login handles
+
+AsyncChatgptLoginHandle::AsyncChatgptLoginHandle(std::shared_ptr<Engine> engine,
+                                                 std::string login_id, std::string auth_url)
+    : engine_(std::move(engine)), login_id_(std::move(login_id)), auth_url_(std::move(auth_url)) {}
+
+awaitable<LoginCompleted> AsyncChatgptLoginHandle::wait(
+    std::optional<std::chrono::milliseconds> timeout) {
+  auto e = engine_;
+  co_return co_await e->wait_login(login_id_, timeout);
+}
+
+awaitable<CancelLoginResponse> AsyncChatgptLoginHandle::cancel(CallOptions opts) {
+  auto e = engine_;
+  json::object p{{"loginId", login_id_}};
+  co_return parse_cancel(expect_object(
+      co_await e->call("account/login/cancel", std::move(p), opts.timeout), "account/login/cancel"));
+}
+
+AsyncDeviceCodeLoginHandle::AsyncDeviceCodeLoginHandle(std::shared_ptr<Engine> engine,
+                                                       std::string login_id,
+                                                       std::string verification_url,
+                                                       std::string user_code)
+    : engine_(std::move(engine)),
+      login_id_(std::move(login_id)),
+      verification_url_(std::move(verification_url)),
+      user_code_(std::move(user_code)) {}
+
+awaitable<LoginCompleted> AsyncDeviceCodeLoginHandle::wait(
+    std::optional<std::chrono::milliseconds> timeout) {
+  auto e = engine_;
+  co_return co_await e->wait_login(login_id_, timeout);
+}
+
+awaitable<CancelLoginResponse> AsyncDeviceCodeLoginHandle::cancel(CallOptions opts) {
+  auto e = engine_;
+  json::object p{{"loginId", login_id_}};
+  co_return parse_cancel(expect_object(
+      co_await e->call("account/login/cancel", std::move(p), opts.timeout), "account/login/cancel"));
+}
+
+// ---------------------------------------------------------------- AsyncCodex
+
+AsyncCodex::AsyncCodex(executor_type executor, CodexConfig config)
+    : engine_(std::make_shared<Engine>(std::move(executor), std::move(config))) {}
+
+AsyncCodex::AsyncCodex(AsyncCodex&&) noexcept = default;
+
+AsyncCodex& AsyncCodex::operator=(AsyncCodex&& o) noexcept {
+  if (this != &o) {
+    if (engine_) engine_->kill_now();
+    engine_ = std::move(o.engine_);
+  }
+  return *this;
+}
+
+AsyncCodex::~AsyncCodex() {
+  if (engine_) engine_->kill_now();
+}
+
+AsyncCodex::executor_type AsyncCodex::get_executor() const noexcept { return engine_->executor(); }
+
+awaitable<void> AsyncCodex::start() {
+  auto e = engine_;
+  co_await e->ensure_started();
+}
+
+const InitializeResponse& AsyncCodex::metadata() const { return engine_->metadata(); }
+
+awaitable<void> AsyncCodex::close() {
+  auto e = engine_;
+  co_await e->close();
+}
+
+awaitable<void> AsyncCodex::login_api_key(std::string api_key, CallOptions opts) {
+  if (api_key.empty()) throw std::invalid_argument("api_key must not be empty");
+  auto e = engine_;
+  json::object p{{"type", "apiKey"}, {"apiKey", std::move(api_key)}};
+  co_await e->call("account/login/start", std::move(p), opts.timeout);
+}
+
+awaitable<AsyncChatgptLoginHandle> AsyncCodex::login_chatgpt(CallOptions opts) {
+  auto e = engine_;
+  json::object params{{"type", "chatgpt"}};
+  auto res = expect_object(co_await e->call("account/login/start", std::move(params), opts.timeout),
+                           "account/login/start");
+  auto id = str_or_throw(res, "loginId", "ChatGPT login");
+  auto url = str_or_throw(res, "authUrl", "ChatGPT login");
+  e->expect_login(id);
+  co_return AsyncChatgptLoginHandle(e, std::move(id), std::move(url));
+}
+
+awaitable<AsyncDeviceCodeLoginHandle> AsyncCodex::login_chatgpt_device_code(CallOptions opts) {
+  auto e = engine_;
+  json::object params{{"type", "chatgptDeviceCode"}};
+  auto res = expect_object(co_await e->call("account/login/start", std::move(params), opts.timeout),
+                           "account/login/start");
+  auto id = str_or_throw(res, "loginId", "device-code login");
+  auto url = str_or_throw(res, "verificationUrl", "device-code login");
+  auto code = str_or_throw(res, "userCode", "device-code login");
+  e->expect_login(id);
+  co_return AsyncDeviceCodeLoginHandle(e, std::move(id), std::move(url), std::move(code));
+}
+
+awaitable<AccountInfo> AsyncCodex::account(AccountOptions opts) {
+  auto e = engine_;
+  json::object params{{"refreshToken", opts.refresh_token}};
+  auto res = expect_object(co_await e->call("account/read", std::move(params), opts.timeout),
+                           "account/read");
+  AccountInfo a;
+  if (auto* acc = res.if_contains("account"); acc && acc->is_object()) a.account = acc->get_object();
+  if (auto* r = res.if_contains("requiresOpenaiAuth"); r && r->is_bool()) a.requires_openai_auth = r->get_bool();
+  a.raw = std::move(res);
+  co_return a;
+}
+
+awaitable<void> AsyncCodex::logout(CallOptions opts) {
+  auto e = engine_;
+  co_await e->call("account/logout", nullptr, opts.timeout);
+}
+
+awaitable<AsyncThread> AsyncCodex::thread_start(ThreadStartOptions opts) {
+  auto e = engine_;
+  auto params = detail::thread_start_params(opts);
+  auto res = expect_object(co_await e->call("thread/start", std::move(params), opts.timeout),
+                           "thread/start");
+  auto id = thread_id_of(res, "thread/start");
+  e->set_thread_handler(id, std::move(opts.approval_handler));
+  co_return AsyncThread(e, std::move(id), std::move(res));
+}
+
+awaitable<json::object> AsyncCodex::thread_list(ThreadListOptions opts) {
+  auto e = engine_;
+  co_return expect_object(
+      co_await e->call("thread/list", detail::thread_list_params(opts), opts.timeout), "thread/list");
+}
+
+awaitable<AsyncThread> AsyncCodex::thread_resume(std::string thread_id, ThreadResumeOptions opts) {
+  auto e = engine_;
+  auto params = detail::thread_resume_params(thread_id, opts);
+  auto res = expect_object(co_await e->call("thread/resume", std::move(params), opts.timeout),
+                           "thread/resume");
+  auto id = thread_id_of(res, "thread/resume");
+  e->set_thread_handler(id, std::move(opts.approval_handler));
+  co_return AsyncThread(e, std::move(id), std::move(res));
+}
+
+awaitable<AsyncThread> AsyncCodex::thread_fork(std::string thread_id, ThreadForkOptions opts) {
+  auto e = engine_;
+  auto params = detail::thread_fork_params(thread_id, opts);
+  auto res = expect_object(co_await e->call("thread/fork", std::move(params), opts.timeout),
+                           "thread/fork");
+  auto id = thread_id_of(res, "thread/fork");
+  e->set_thread_handler(id, std::move(opts.approval_handler));
+  co_return AsyncThread(e, std::move(id), std::move(res));
+}
+
+awaitable<json::object> AsyncCodex::thread_archive(std::string thread_id, CallOptions opts) {
+  if (thread_id.empty()) throw std::invalid_argument("thread_id must not be empty");
+  auto e = engine_;
+  json::object params{{"threadId", thread_id}};
+  co_return expect_object(co_await e->call("thread/archive", std::move(params), opts.timeout),
+                          "thread/archive");
+}
+
+awaitable<AsyncThread> AsyncCodex::thread_unarchive(std::string thread_id, CallOptions opts) {
+  if (thread_id.empty()) throw std::invalid_argument("thread_id must not be empty");
+  auto e = engine_;
+  json::object params{{"threadId", thread_id}};
+  auto res = expect_object(co_await e->call("thread/unarchive", std::move(params), opts.timeout),
+                           "thread/unarchive");
+  std::string id = thread_id;
+  if (auto* t = res.if_contains("thread"); t && t->is_object()) id = thread_id_of(res, "thread/unarchive");
+  co_return AsyncThread(e, std::move(id), std::move(res));
+}
+
+awaitable<json::object> AsyncCodex::models(ModelsOptions opts) {
+  auto e = engine_;
+  co_return expect_object(
+      co_await e->call("model/list", detail::models_params(opts), opts.timeout), "model/list");
+}
+
+AsyncTurnHandle AsyncCodex::turn_handle(std::string thread_id, std::string turn_id) {
+  return AsyncTurnHandle(engine_, engine_->claim_turn(std::move(thread_id), std::move(turn_id)));
+}
+
+awaitable<json::value> AsyncCodex::request(std::string method, json::value params, CallOptions opts) {
+  if (method.empty()) throw std::invalid_argument("method must not be empty");
+  auto e = engine_;
+  co_return co_await e->call(std::move(method), std::move(params), opts.timeout);
+}
+
+awaitable<Notification> AsyncCodex::next_event(std::optional<std::chrono::milliseconds> timeout) {
+  auto e = engine_;
+  co_return co_await e->next_event(timeout);
+}
+
+std::size_t AsyncCodex::dropped_events() const noexcept { return engine_->router().dropped_events; }
+
+}  // namespace codex

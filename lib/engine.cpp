@@ -1,0 +1,805 @@
+// Copyright (c) codex-cpp authors. Licensed under the Apache License, Version 2.0.
+#include "engine.hpp"
+
+#include "log.hpp"
+
+#include <codex/errors.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <limits>
+
+namespace codex::detail {
+
+using asio::use_awaitable;
+
+// ---------------------------------------------------------------- waiting helpers
+
+asio::awaitable<bool> is_cancelled() {
+  asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+  co_return cs.cancelled() != asio::cancellation_type::none;
+}
+
+asio::awaitable<bool> wait_on(asio::steady_timer& timer, steady::time_point deadline) {
+  timer.expires_at(deadline);
+  auto [ec] = co_await timer.async_wait(asio::as_tuple(use_awaitable));
+  co_return ec == asio::error::operation_aborted;
+}
+
+steady::time_point deadline_after(std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) return steady::time_point::max();
+  return steady::now() + timeout;
+}
+
+namespace {
+
+[[noreturn]] void throw_cancelled() {
+  throw boost::system::system_error(asio::error::operation_aborted);
+}
+
+void wake(asio::steady_timer* t) noexcept {
+  if (t) t->cancel();
+}
+
+std::string_view str_field(const json::object& o, std::string_view key) noexcept {
+  if (auto* v = o.if_contains(key))
+    if (auto* s = v->if_string()) return *s;
+  return {};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Subscription
+
+Subscription::Subscription(std::shared_ptr<Engine> engine, std::shared_ptr<TurnState> state,
+                           std::uint64_t cursor)
+    : engine_(std::move(engine)), state_(std::move(state)), cursor_(cursor) {
+  engine_->router().add_sub(*state_, this);
+}
+
+Subscription::~Subscription() {
+  if (state_) engine_->router().remove_sub(*state_, this);
+}
+
+bool Subscription::ready() const noexcept {
+  return closed_ || finished_ || cursor_ < state_->end() || state_->completed || state_->failure;
+}
+
+Notification Subscription::take() {
+  auto& st = *state_;
+  if (cursor_ < st.base) cursor_ = st.base;  // events pruned while unclaimed
+  auto& slot = st.log[cursor_ - st.base];
+  Notification out = (st.subs.size() == 1) ? std::move(slot) : slot;
+  ++cursor_;
+  if (out.method == "turn/completed" && out.turn_id() == st.turn_id) finished_ = true;
+  engine_->router().prune(st);
+  return out;
+}
+
+std::optional<Notification> Subscription::try_next() {
+  if (closed_ || finished_) return std::nullopt;
+  if (cursor_ < state_->end()) return take();
+  return std::nullopt;
+}
+
+asio::awaitable<std::optional<Notification>> Subscription::next(std::chrono::milliseconds timeout) {
+  const auto deadline = deadline_after(timeout);
+  asio::steady_timer timer(engine_->executor());
+  for (;;) {
+    if (closed_ || finished_) co_return std::nullopt;
+    if (cursor_ < state_->end()) co_return take();
+    if (state_->completed) co_return std::nullopt;  // completion seen but pruned: nothing left
+    if (state_->failure) std::rethrow_exception(state_->failure);
+    waiter_ = &timer;
+    bool woken = co_await wait_on(timer, deadline);
+    waiter_ = nullptr;
+    if (!(cursor_ < state_->end()) && !closed_ && !state_->failure && !state_->completed) {
+      if (!woken)
+        throw TimeoutError("turn " + state_->turn_id + " stream", timeout);
+      if (co_await is_cancelled()) throw_cancelled();
+    }
+  }
+}
+
+void Subscription::close() noexcept {
+  closed_ = true;
+  wake();
+}
+
+void Subscription::wake() noexcept { detail::wake(waiter_); }
+
+// ---------------------------------------------------------------- Router
+
+std::shared_ptr<TurnState> Router::state_for(const std::string& turn_id) {
+  auto it = turns_.find(turn_id);
+  if (it != turns_.end()) return it->second;
+  auto st = std::make_shared<TurnState>();
+  st->turn_id = turn_id;
+  st->seq = next_seq_++;
+  turns_.emplace(turn_id, st);
+  ++unclaimed_;
+  if (unclaimed_ > limits_.max_unclaimed_turns) evict_unclaimed();
+  return st;
+}
+
+std::shared_ptr<TurnState> Router::claim(const std::string& turn_id) {
+  auto st = state_for(turn_id);
+  if (!st->claimed) {
+    st->claimed = true;
+    --unclaimed_;
+    buffered_claimed_ += st->log.size();
+  }
+  st->abandoned = false;
+  return st;
+}
+
+void Router::evict_unclaimed() {
+  // Evict the oldest unclaimed turn, preferring completed ones.
+  std::shared_ptr<TurnState> victim;
+  for (int pass = 0; pass < 2 && !victim; ++pass) {
+    for (auto& [id, st] : turns_) {
+      if (st->claimed) continue;
+      if (pass == 0 && !st->completed) continue;
+      if (!victim || st->seq < victim->seq) victim = st;
+    }
+  }
+  if (!victim) return;
+  turns_.erase(victim->turn_id);
+  --unclaimed_;
+}
+
+void Router::add_sub(TurnState& st, Subscription* sub) {
+  st.subs.push_back(sub);
+  st.abandoned = false;
+}
+
+void Router::remove_sub(TurnState& st, Subscription* sub) {
+  auto it = std::find(st.subs.begin(), st.subs.end(), sub);
+  if (it != st.subs.end()) st.subs.erase(it);
+  if (st.subs.empty() && st.claimed) {
+    // Nobody reads this turn any more: free its buffer and stop keeping its events.
+    buffered_claimed_ -= std::min(buffered_claimed_, st.log.size());
+    st.base += st.log.size();
+    st.log.clear();
+    st.abandoned = true;
+    auto it2 = turns_.find(st.turn_id);
+    if (it2 != turns_.end() && it2->second.get() == &st && (st.completed || st.failure))
+      turns_.erase(it2);
+    return;
+  }
+  prune(st);
+}
+
+void Router::prune(TurnState& st) {
+  if (st.subs.empty()) return;
+  std::uint64_t low = std::numeric_limits<std::uint64_t>::max();
+  for (auto* s : st.subs) low = std::min(low, s->cursor());
+  std::size_t n = 0;
+  while (st.base < low && !st.log.empty()) {
+    st.log.pop_front();
+    ++st.base;
+    ++n;
+  }
+  if (st.claimed) {
+    buffered_claimed_ -= std::min(buffered_claimed_, n);
+  }
+}
+
+void Router::route(Notification&& n, Engine& engine) {
+  // Login completions go to their login's waiter.
+  if (n.method == "account/login/completed") {
+    auto id = str_field(n.params, "loginId");
+    if (!id.empty()) {
+      LoginCompleted lc;
+      lc.login_id = std::string(id);
+      if (auto* s = n.params.if_contains("success")) lc.success = s->is_bool() && s->get_bool();
+      auto err = str_field(n.params, "error");
+      if (!err.empty()) lc.error = std::string(err);
+      lc.raw = n.params;
+      auto it = logins.find(std::string(id));
+      if (it != logins.end()) {
+        it->second.result = std::move(lc);
+        wake(it->second.waiter);
+      } else {
+        if (early_logins.size() >= 64) early_logins.erase(early_logins.begin());
+        early_logins.insert_or_assign(std::string(id), std::move(lc));
+      }
+      return;
+    }
+  }
+  auto turn_id = n.turn_id();
+  if (!turn_id.empty()) {
+    auto st = state_for(std::string(turn_id));
+    bool completes = n.method == "turn/completed";
+    if (st->abandoned) {
+      if (completes) turns_.erase(st->turn_id);
+      return;
+    }
+    if (!st->claimed && st->log.size() >= limits_.max_unclaimed_turn_events) {
+      st->log.pop_front();
+      ++st->base;
+      ++st->dropped;
+    }
+    st->log.push_back(std::move(n));
+    if (completes) st->completed = true;
+    if (st->claimed) {
+      ++buffered_claimed_;
+      if (buffered_claimed_ > limits_.max_buffered_turn_events) engine.reader_resume();
+    }
+    for (auto* s : st->subs) s->wake();
+    return;
+  }
+  if (events.size() >= limits_.max_client_events) {
+    events.pop_front();
+    ++dropped_events;
+  }
+  events.push_back(std::move(n));
+  for (auto* w : event_waiters) wake(w);
+}
+
+void Router::fail_all(std::exception_ptr e) {
+  for (auto& [id, st] : turns_) {
+    if (!st->completed) st->failure = e;
+    for (auto* s : st->subs) s->wake();
+  }
+  for (auto& [id, slot] : logins) wake(slot.waiter);
+  for (auto* w : event_waiters) wake(w);
+}
+
+// ---------------------------------------------------------------- Engine
+
+Engine::Engine(asio::any_io_executor executor, CodexConfig config)
+    : executor_(std::move(executor)),
+      config_(std::move(config)),
+      log_(std::make_unique<Logger>(config_.logger)),
+      writer_wake_(executor_),
+      reader_wake_(executor_),
+      router_(config_.limits) {}
+
+Engine::~Engine() {
+  if (transport_) transport_->kill();
+  if (sync_pool_) {
+    sync_pool_->stop();
+    sync_pool_->join();
+  }
+}
+
+void Engine::throw_if_failed() const {
+  if (failure_) std::rethrow_exception(failure_);
+}
+
+const InitializeResponse& Engine::metadata() const {
+  if (!metadata_)
+    throw CodexError(
+        "the client is not initialized yet: co_await start() (or any call) first");
+  return *metadata_;
+}
+
+asio::awaitable<void> Engine::ensure_started() {
+  switch (state_) {
+    case State::running:
+      co_return;
+    case State::closed:
+      throw_if_failed();
+      throw TransportClosedError("the client is closed");
+    case State::starting: {
+      asio::steady_timer t(executor_);
+      start_waiters_.push_back(&t);
+      while (state_ == State::starting) {
+        co_await wait_on(t, steady::time_point::max());
+        if (state_ == State::starting && co_await is_cancelled()) {
+          std::erase(start_waiters_, &t);
+          throw_cancelled();
+        }
+      }
+      std::erase(start_waiters_, &t);
+      if (state_ != State::running) {
+        throw_if_failed();
+        throw TransportClosedError("the client is closed");
+      }
+      co_return;
+    }
+    case State::idle:
+      break;
+  }
+  state_ = State::starting;
+  std::exception_ptr err;
+  try {
+    co_await start_impl();
+    state_ = State::running;
+  } catch (...) {
+    err = std::current_exception();
+  }
+  if (err) {
+    if (!failure_) failure_ = err;
+    state_ = State::closed;
+    fail_everything(failure_);
+    if (transport_) transport_->kill();
+  }
+  for (auto* w : start_waiters_) wake(w);
+  if (err) std::rethrow_exception(err);
+}
+
+asio::awaitable<void> Engine::start_impl() {
+  auto factory = config_.transport_factory;
+  transport_ = factory ? factory(executor_, config_) : make_stdio_transport(executor_, config_);
+  if (!transport_) throw CodexError("transport_factory returned no transport");
+  log_->debug("starting " + transport_->describe());
+  co_await transport_->open();
+  auto self = shared_from_this();
+  reader_running_ = writer_running_ = true;
+  asio::co_spawn(executor_, [self]() { return self->reader_loop(); }, asio::detached);
+  asio::co_spawn(executor_, [self]() { return self->writer_loop(); }, asio::detached);
+
+  json::object client_info{{"name", config_.client_name},
+                           {"title", config_.client_title},
+                           {"version", config_.client_version}};
+  json::object caps{{"experimentalApi", config_.experimental_api}};
+  if (!config_.opt_out_notification_methods.empty()) {
+    json::array a;
+    for (auto& m : config_.opt_out_notification_methods) a.emplace_back(m);
+    caps["optOutNotificationMethods"] = std::move(a);
+  }
+  json::object params{{"clientInfo", std::move(client_info)}, {"capabilities", std::move(caps)}};
+  auto res = co_await raw_call("initialize", std::move(params), config_.request_timeout);
+  if (!res.is_object()) throw ProtocolError("initialize result is not a JSON object");
+  metadata_ = parse_initialize_response(res.get_object());
+  notify("initialized", nullptr);
+}
+
+asio::awaitable<json::value> Engine::call(std::string method, json::value params,
+                                          std::optional<std::chrono::milliseconds> timeout) {
+  co_await ensure_started();
+  co_return co_await raw_call(std::move(method), std::move(params),
+                              timeout.value_or(config_.request_timeout));
+}
+
+asio::awaitable<json::value> Engine::raw_call(std::string method, json::value params,
+                                              std::chrono::milliseconds timeout) {
+  throw_if_failed();
+  if (state_ == State::closed) throw TransportClosedError("the client is closed");
+  const std::int64_t id = next_id_++;
+  Pending p;
+  p.method = &method;
+  asio::steady_timer timer(executor_);
+  p.waiter = &timer;
+  pending_.emplace(id, &p);
+  struct Unregister {
+    Engine* e;
+    std::int64_t id;
+    ~Unregister() { e->pending_.erase(id); }
+  } unregister{this, id};
+
+  json::object msg;
+  msg.reserve(3);
+  msg.emplace("id", id);
+  msg.emplace("method", method);
+  if (!params.is_null()) msg.emplace("params", std::move(params));
+  if (log_->trace_on()) log_->trace(">> " + redacted(msg));
+  enqueue(json::serialize(msg));
+
+  const auto deadline = deadline_after(timeout);
+  while (!p.done) {
+    bool woken = co_await wait_on(timer, deadline);
+    if (p.done) break;
+    if (!woken) throw TimeoutError(method, timeout);
+    if (co_await is_cancelled()) throw_cancelled();
+  }
+  if (p.error) std::rethrow_exception(p.error);
+  co_return std::move(p.result);
+}
+
+void Engine::notify(std::string_view method, json::value params) {
+  if (failure_ || !transport_) return;
+  json::object msg;
+  msg.emplace("method", method);
+  if (!params.is_null()) msg.emplace("params", std::move(params));
+  if (log_->trace_on()) log_->trace(">> " + redacted(msg));
+  enqueue(json::serialize(msg));
+}
+
+void Engine::enqueue(std::string text) {
+  write_queue_.push_back(std::move(text));
+  writer_wake_.cancel();
+}
+
+asio::awaitable<void> Engine::writer_loop() {
+  auto self = shared_from_this();
+  std::vector<std::string> batch;
+  try {
+    for (;;) {
+      while (write_queue_.empty() && !failure_) co_await wait_on(writer_wake_, steady::time_point::max());
+      if (failure_) break;
+      batch.clear();
+      while (!write_queue_.empty()) {
+        batch.push_back(std::move(write_queue_.front()));
+        write_queue_.pop_front();
+      }
+      co_await transport_->write(batch);
+    }
+  } catch (const std::exception& e) {
+    log_->debug(std::string("writer stopped: ") + e.what());
+  }
+  writer_running_ = false;
+}
+
+void Engine::reader_resume() noexcept { reader_wake_.cancel(); }
+
+asio::awaitable<void> Engine::reader_loop() {
+  auto self = shared_from_this();
+  std::exception_ptr why;
+  try {
+    for (;;) {
+      // Backpressure: stop reading while claimed turns hold too many unread events.
+      while (router_.buffered_claimed() > config_.limits.max_buffered_turn_events && !failure_) {
+        reader_paused_ = true;
+        co_await wait_on(reader_wake_, steady::now() + std::chrono::milliseconds(50));
+      }
+      reader_paused_ = false;
+      if (failure_) break;
+      if (!co_await transport_->read(*this)) break;
+    }
+  } catch (...) {
+    why = std::current_exception();
+  }
+  if (!failure_) {
+    try {
+      co_await transport_->wait_gone(std::chrono::seconds(2));
+    } catch (...) {
+    }
+    on_transport_lost(why);
+  }
+  reader_running_ = false;
+}
+
+void Engine::on_transport_lost(std::exception_ptr why) {
+  std::string reason = "the app-server connection closed";
+  if (why) {
+    try {
+      std::rethrow_exception(why);
+    } catch (const std::exception& e) {
+      reason += std::string(" (") + e.what() + ")";
+    } catch (...) {
+    }
+  }
+  auto status = transport_ ? transport_->exit_status() : std::nullopt;
+  std::string tail = transport_ ? transport_->stderr_tail() : std::string();
+  std::string what = reason;
+  if (status) what += "; exit status " + std::to_string(*status);
+  if (!tail.empty()) {
+    std::string t = tail.size() > 2000 ? tail.substr(tail.size() - 2000) : tail;
+    what += "; stderr tail:\n" + t;
+  }
+  log_->warn(what);
+  fail_everything(std::make_exception_ptr(TransportClosedError(what, status, tail)));
+}
+
+void Engine::fail_everything(std::exception_ptr e) {
+  if (!failure_) failure_ = e;
+  state_ = State::closed;
+  for (auto& [id, p] : pending_) {
+    if (!p->done) {
+      p->done = true;
+      p->error = failure_;
+      wake(p->waiter);
+    }
+  }
+  router_.fail_all(failure_);
+  writer_wake_.cancel();
+  reader_wake_.cancel();
+  for (auto& [id, w] : server_requests_) {
+    if (auto st = w.lock()) {
+      st->done = true;
+      st->handler_cancel.emit(asio::cancellation_type::terminal);
+    }
+  }
+  server_requests_.clear();
+}
+
+void Engine::on_oversize(std::size_t bytes) {
+  log_->warn("skipped a message of " + std::to_string(bytes) + " bytes (limit " +
+             std::to_string(config_.limits.max_line_bytes) + ")");
+}
+
+void Engine::on_message(std::string_view text) {
+  boost::system::error_code ec;
+  parser_.reset();
+  parser_.write(text.data(), text.size(), ec);
+  if (ec) {
+    log_->warn("skipped a line that is not JSON (" + ec.message() + "): " +
+               std::string(text.substr(0, 200)));
+    return;
+  }
+  json::value v = parser_.release();
+  auto* msg = v.if_object();
+  if (!msg) {
+    log_->warn("skipped a JSON message that is not an object: " + std::string(text.substr(0, 200)));
+    return;
+  }
+  if (log_->trace_on()) log_->trace("<< " + redacted(v));
+  auto* method = msg->if_contains("method");
+  bool has_id = msg->contains("id");
+  if (method && method->is_string()) {
+    if (has_id) {
+      on_server_request(*msg);
+      return;
+    }
+    Notification n;
+    n.method = std::string(method->get_string());
+    if (auto* p = msg->if_contains("params"); p && p->is_object()) n.params = std::move(p->get_object());
+    if (n.method == "serverRequest/resolved") {
+      if (auto* rid = n.params.if_contains("requestId"); rid && rid->is_int64()) {
+        auto it = server_requests_.find(rid->get_int64());
+        if (it != server_requests_.end()) {
+          if (auto st = it->second.lock()) {
+            if (!st->done.exchange(true)) st->resolved_by_server = true;
+            st->handler_cancel.emit(asio::cancellation_type::terminal);
+          }
+          server_requests_.erase(it);
+        }
+      }
+    }
+    router_.route(std::move(n), *this);
+    return;
+  }
+  if (has_id && (msg->contains("result") || msg->contains("error"))) {
+    on_response(*msg);
+    return;
+  }
+  log_->warn("skipped a message that is neither a request, a response nor a notification: " +
+             std::string(text.substr(0, 200)));
+}
+
+void Engine::on_response(json::object& msg) {
+  auto& idv = msg["id"];
+  if (!idv.is_int64()) {
+    log_->debug("dropped a response with a foreign id: " + json::serialize(idv));
+    return;
+  }
+  auto it = pending_.find(idv.get_int64());
+  if (it == pending_.end()) {
+    log_->debug("dropped a response to an unknown or abandoned request id " +
+                std::to_string(idv.get_int64()));
+    return;
+  }
+  Pending& p = *it->second;
+  if (auto* err = msg.if_contains("error")) {
+    if (auto* eo = err->if_object()) {
+      std::int64_t code = -32000;
+      if (auto* c = eo->if_contains("code"); c && c->is_number()) code = c->to_number<std::int64_t>();
+      std::string message = "unknown";
+      if (auto* m = eo->if_contains("message"); m && m->is_string()) message = std::string(m->get_string());
+      json::value data = nullptr;
+      if (auto* d = eo->if_contains("data")) data = std::move(*d);
+      p.error = make_jsonrpc_error(code, std::move(message), std::move(data), *p.method);
+    } else {
+      p.error = std::make_exception_ptr(ProtocolError(*p.method + ": malformed JSON-RPC error response"));
+    }
+  } else {
+    p.result = std::move(msg["result"]);
+  }
+  p.done = true;
+  wake(p.waiter);
+}
+
+ApprovalHandler Engine::handler_for(const ServerRequest& r) const {
+  if (!r.turn_id.empty()) {
+    auto it = turn_handlers_.find(r.turn_id);
+    if (it != turn_handlers_.end() && it->second) return it->second;
+  }
+  if (!r.thread_id.empty()) {
+    auto it = thread_handlers_.find(r.thread_id);
+    if (it != thread_handlers_.end() && it->second) return it->second;
+  }
+  return config_.approval_handler;
+}
+
+void Engine::on_server_request(json::object& msg) {
+  auto st = std::make_shared<PendingRequestState>();
+  auto& r = st->request;
+  r.id = std::move(msg["id"]);
+  r.method = std::string(msg["method"].get_string());
+  r.kind = server_request_kind(r.method);
+  if (auto* p = msg.if_contains("params"); p && p->is_object()) r.params = std::move(p->get_object());
+  r.thread_id = std::string(str_field(r.params, "threadId"));
+  if (r.thread_id.empty()) r.thread_id = std::string(str_field(r.params, "conversationId"));
+  r.turn_id = std::string(str_field(r.params, "turnId"));
+  r.item_id = std::string(str_field(r.params, "itemId"));
+  if (r.item_id.empty()) r.item_id = std::string(str_field(r.params, "callId"));
+  st->engine = weak_from_this();
+  st->executor = executor_;
+  if (r.id.is_int64()) server_requests_[r.id.get_int64()] = st;
+
+  ApprovalHandler h = handler_for(r);
+
+  Notification n;
+  n.method = r.method;
+  n.params = r.params;
+  n.request = PendingRequest(st);
+  router_.route(std::move(n), *this);
+
+  auto self = shared_from_this();
+  asio::co_spawn(executor_, run_handler(st, std::move(h)),
+                 asio::bind_cancellation_slot(st->handler_cancel.slot(), asio::detached));
+}
+
+asio::awaitable<void> Engine::run_handler(std::shared_ptr<PendingRequestState> st,
+                                          ApprovalHandler h) {
+  auto self = shared_from_this();
+  ServerReply reply;
+  bool have = false;
+  try {
+    if (h.async_handler()) {
+      reply = co_await h.async_handler()(st->request);
+      have = true;
+    } else if (h.sync_handler()) {
+      if (!sync_pool_) sync_pool_ = std::make_unique<asio::thread_pool>(2);
+      auto fn = h.sync_handler();
+      const ServerRequest& req = st->request;
+      reply = co_await asio::co_spawn(
+          sync_pool_->get_executor(),
+          [fn, &req]() -> asio::awaitable<ServerReply> { co_return fn(req); }, use_awaitable);
+      have = true;
+    } else {
+      reply = ServerReply::refuse(st->request);
+      have = true;
+    }
+  } catch (const boost::system::system_error& e) {
+    if (st->done) co_return;  // answered elsewhere or withdrawn: the wait was cancelled
+    reply = ServerReply::with_error(-32603, std::string("approval handler failed: ") + e.what());
+    have = true;
+  } catch (const std::exception& e) {
+    reply = ServerReply::with_error(-32603, std::string("approval handler failed: ") + e.what());
+    have = true;
+  } catch (...) {
+    reply = ServerReply::with_error(-32603, "approval handler failed");
+    have = true;
+  }
+  if (have && !st->done.exchange(true)) send_reply(st, reply);
+}
+
+void Engine::send_reply(const std::shared_ptr<PendingRequestState>& st, const ServerReply& reply) {
+  if (st->request.id.is_int64()) server_requests_.erase(st->request.id.get_int64());
+  st->handler_cancel.emit(asio::cancellation_type::terminal);
+  if (failure_ || !transport_) return;
+  json::object msg;
+  msg.emplace("id", st->request.id);
+  if (reply.result && reply.error_code == 0) {
+    msg.emplace("result", *reply.result);
+  } else {
+    json::object e{{"code", reply.error_code ? reply.error_code : -32603},
+                   {"message", reply.error_message.empty() ? "refused" : reply.error_message}};
+    msg.emplace("error", std::move(e));
+  }
+  if (log_->trace_on()) log_->trace(">> " + redacted(msg));
+  enqueue(json::serialize(msg));
+}
+
+void Engine::set_thread_handler(const std::string& thread_id, ApprovalHandler h) {
+  if (h) thread_handlers_[thread_id] = std::move(h);
+}
+
+void Engine::set_turn_handler(const std::string& turn_id, ApprovalHandler h) {
+  if (h) turn_handlers_[turn_id] = std::move(h);
+}
+
+std::shared_ptr<TurnCore> Engine::claim_turn(std::string thread_id, std::string turn_id) {
+  auto core = std::make_shared<TurnCore>();
+  core->thread_id = std::move(thread_id);
+  core->turn_id = std::move(turn_id);
+  core->state = router_.claim(core->turn_id);
+  if (failure_ && !core->state->completed) core->state->failure = failure_;
+  core->anchor = std::make_shared<Subscription>(shared_from_this(), core->state, core->state->base);
+  return core;
+}
+
+std::shared_ptr<Subscription> Engine::subscribe(const std::shared_ptr<TurnState>& st) {
+  return std::make_shared<Subscription>(shared_from_this(), st, st->base);
+}
+
+void Engine::expect_login(const std::string& login_id) {
+  auto& slot = router_.logins[login_id];
+  auto it = router_.early_logins.find(login_id);
+  if (it != router_.early_logins.end()) {
+    slot.result = std::move(it->second);
+    router_.early_logins.erase(it);
+  }
+}
+
+asio::awaitable<LoginCompleted> Engine::wait_login(
+    std::string login_id, std::optional<std::chrono::milliseconds> timeout) {
+  expect_login(login_id);
+  asio::steady_timer t(executor_);
+  const auto deadline = deadline_after(timeout.value_or(std::chrono::milliseconds(0)));
+  for (;;) {
+    auto& slot = router_.logins[login_id];
+    if (slot.result) {
+      LoginCompleted r = std::move(*slot.result);
+      router_.logins.erase(login_id);
+      co_return r;
+    }
+    throw_if_failed();
+    slot.waiter = &t;
+    bool woken = co_await wait_on(t, deadline);
+    router_.logins[login_id].waiter = nullptr;
+    if (router_.logins[login_id].result) continue;
+    if (failure_) continue;
+    if (!woken) throw TimeoutError("account/login/completed", *timeout);
+    if (co_await is_cancelled()) throw_cancelled();
+  }
+}
+
+asio::awaitable<Notification> Engine::next_event(
+    std::optional<std::chrono::milliseconds> timeout) {
+  co_await ensure_started();
+  asio::steady_timer t(executor_);
+  const auto deadline = deadline_after(timeout.value_or(std::chrono::milliseconds(0)));
+  for (;;) {
+    if (!router_.events.empty()) {
+      Notification n = std::move(router_.events.front());
+      router_.events.pop_front();
+      co_return n;
+    }
+    throw_if_failed();
+    router_.event_waiters.push_back(&t);
+    bool woken = co_await wait_on(t, deadline);
+    std::erase(router_.event_waiters, &t);
+    if (!router_.events.empty() || failure_) continue;
+    if (!woken) throw TimeoutError("next_event", *timeout);
+    if (co_await is_cancelled()) throw_cancelled();
+  }
+}
+
+asio::awaitable<void> Engine::close() {
+  if (state_ == State::idle) {
+    state_ = State::closed;
+    failure_ = std::make_exception_ptr(TransportClosedError("the client is closed"));
+    co_return;
+  }
+  if (state_ == State::starting) {
+    // Let the start finish (or fail) first, so the process is not orphaned.
+    try {
+      co_await ensure_started();
+    } catch (...) {
+    }
+  }
+  if (!transport_) co_return;
+  auto self = shared_from_this();
+  if (!failure_) {
+    // Flush what is queued, then stop everything.
+    fail_everything(std::make_exception_ptr(TransportClosedError("the client is closed")));
+  }
+  try {
+    co_await transport_->shutdown(config_.shutdown_timeout);
+  } catch (const std::exception& e) {
+    log_->warn(std::string("shutdown: ") + e.what());
+    transport_->kill();
+  }
+  // Let the loops observe the end.
+  asio::steady_timer t(executor_);
+  for (int i = 0; i < 200 && (reader_running_ || writer_running_); ++i) {
+    reader_wake_.cancel();
+    writer_wake_.cancel();
+    co_await wait_on(t, steady::now() + std::chrono::milliseconds(5));
+  }
+}
+
+void Engine::kill_now() noexcept {
+  if (transport_) transport_->kill();
+  if (!failure_) {
+    try {
+      fail_everything(std::make_exception_ptr(TransportClosedError("the client is closed")));
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace codex::detail

@@ -1,0 +1,266 @@
+// Copyright (c) codex-cpp authors. Licensed under the Apache License, Version 2.0.
+// Internal: the connection engine (request table, reader/writer loops, router). Not installed.
+#pragma once
+
+#include <codex/async_codex.hpp>
+#include <codex/config.hpp>
+#include <codex/results.hpp>
+#include <codex/transport.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/value.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace codex::detail {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using steady = std::chrono::steady_clock;
+
+class Engine;
+class Router;
+class Logger;
+class Subscription;
+
+/// True when the awaiting coroutine has been asked to cancel.
+asio::awaitable<bool> is_cancelled();
+
+/// Waits on `timer` until it is cancelled (a wake-up) or `deadline` passes. Returns true when
+/// woken, false on deadline.
+asio::awaitable<bool> wait_on(asio::steady_timer& timer, steady::time_point deadline);
+
+/// The deadline for a timeout (zero or negative: none).
+steady::time_point deadline_after(std::chrono::milliseconds timeout);
+
+/// One turn's event log, shared by every consumer of the turn.
+struct TurnState {
+  std::string turn_id;
+  std::deque<Notification> log;
+  std::uint64_t base = 0;      // absolute index of log.front()
+  bool completed = false;      // turn/completed routed
+  bool claimed = false;        // a handle exists or existed
+  bool abandoned = false;      // claimed, and every handle and stream is gone
+  std::exception_ptr failure;  // the connection died before completion
+  std::vector<Subscription*> subs;
+  std::uint64_t seq = 0;       // creation order, for eviction
+  std::size_t dropped = 0;     // events dropped while unclaimed
+  std::uint64_t end() const noexcept { return base + log.size(); }
+};
+
+/// One consumer's cursor in a turn's log.
+class Subscription {
+ public:
+  Subscription(std::shared_ptr<Engine> engine, std::shared_ptr<TurnState> state,
+               std::uint64_t cursor);
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  asio::awaitable<std::optional<Notification>> next(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  /// An event that is already buffered, without waiting (nullopt if none or finished).
+  std::optional<Notification> try_next();
+  /// True when `next()` would return at once.
+  bool ready() const noexcept;
+  void close() noexcept;
+  void wake() noexcept;
+
+  const std::shared_ptr<TurnState>& state() const noexcept { return state_; }
+  std::uint64_t cursor() const noexcept { return cursor_; }
+  bool finished() const noexcept { return finished_; }
+
+ private:
+  Notification take();
+  std::shared_ptr<Engine> engine_;
+  std::shared_ptr<TurnState> state_;
+  std::uint64_t cursor_;
+  asio::steady_timer* waiter_ = nullptr;
+  bool closed_ = false;
+  bool finished_ = false;
+  friend class Router;
+};
+
+/// What a turn handle shares with its copies.
+struct TurnCore {
+  std::string thread_id;
+  std::string turn_id;
+  std::shared_ptr<TurnState> state;
+  /// Holds the turn's events from the start until the first stream takes it over.
+  std::shared_ptr<Subscription> anchor;
+};
+
+/// Routes notifications: by turn id into turn logs, login completions by login id, the rest into
+/// the bounded client event queue. Touched only on the engine's executor.
+class Router {
+ public:
+  explicit Router(const Limits& limits) : limits_(limits) {}
+
+  void route(Notification&& n, Engine& engine);
+  /// Gets (or creates, unclaimed) the state of a turn.
+  std::shared_ptr<TurnState> state_for(const std::string& turn_id);
+  /// Marks a turn claimed and returns its state (its buffered events are kept for the handle).
+  std::shared_ptr<TurnState> claim(const std::string& turn_id);
+  void add_sub(TurnState& st, Subscription* sub);
+  void remove_sub(TurnState& st, Subscription* sub);
+  void prune(TurnState& st);
+  void fail_all(std::exception_ptr e);
+
+  std::size_t buffered_claimed() const noexcept { return buffered_claimed_; }
+
+  // client events
+  std::deque<Notification> events;
+  std::vector<asio::steady_timer*> event_waiters;
+  std::size_t dropped_events = 0;
+
+  // logins
+  struct LoginSlot {
+    std::optional<LoginCompleted> result;
+    asio::steady_timer* waiter = nullptr;
+  };
+  std::map<std::string, LoginSlot> logins;
+  std::map<std::string, LoginCompleted> early_logins;  // completions before registration
+
+ private:
+  void evict_unclaimed();
+  const Limits& limits_;
+  std::unordered_map<std::string, std::shared_ptr<TurnState>> turns_;
+  std::uint64_t next_seq_ = 0;
+  std::size_t unclaimed_ = 0;
+  std::size_t buffered_claimed_ = 0;
+};
+
+/// A server request's answer state, shared by the handler runner and `PendingRequest` copies.
+struct PendingRequestState {
+  ServerRequest request;
+  std::weak_ptr<Engine> engine;
+  asio::any_io_executor executor;
+  std::atomic<bool> done{false};
+  std::atomic<bool> resolved_by_server{false};
+  asio::cancellation_signal handler_cancel;  // executor only
+};
+
+/// The connection: owns the transport, the request table, the router and the loops.
+class Engine final : public std::enable_shared_from_this<Engine>, public MessageSink {
+ public:
+  Engine(asio::any_io_executor executor, CodexConfig config);
+  ~Engine() override;
+
+  const asio::any_io_executor& executor() const noexcept { return executor_; }
+  const CodexConfig& config() const noexcept { return config_; }
+  Router& router() noexcept { return router_; }
+  Logger& log() noexcept { return *log_; }
+
+  asio::awaitable<void> ensure_started();
+  bool started() const noexcept { return state_ == State::running; }
+  const InitializeResponse& metadata() const;
+  asio::awaitable<void> close();
+  void kill_now() noexcept;
+
+  /// Sends a request and waits for its result (starts the server first if needed).
+  asio::awaitable<json::value> call(std::string method, json::value params,
+                                    std::optional<std::chrono::milliseconds> timeout);
+  /// Sends a notification (fire and forget).
+  void notify(std::string_view method, json::value params);
+
+  /// Claims a turn for a new handle.
+  std::shared_ptr<TurnCore> claim_turn(std::string thread_id, std::string turn_id);
+  std::shared_ptr<Subscription> subscribe(const std::shared_ptr<TurnState>& st);
+
+  void set_thread_handler(const std::string& thread_id, ApprovalHandler h);
+  void set_turn_handler(const std::string& turn_id, ApprovalHandler h);
+
+  void expect_login(const std::string& login_id);
+  asio::awaitable<LoginCompleted> wait_login(std::string login_id,
+                                             std::optional<std::chrono::milliseconds> timeout);
+  asio::awaitable<Notification> next_event(std::optional<std::chrono::milliseconds> timeout);
+
+  /// Answers a server request (executor only).
+  void send_reply(const std::shared_ptr<PendingRequestState>& st, const ServerReply& reply);
+  void reader_resume() noexcept;
+  std::exception_ptr failure() const noexcept { return failure_; }
+  void throw_if_failed() const;
+
+  // MessageSink
+  void on_message(std::string_view message) override;
+  void on_oversize(std::size_t bytes) override;
+
+ private:
+  enum class State { idle, starting, running, closed };
+  struct Pending {
+    json::value result;
+    std::exception_ptr error;
+    bool done = false;
+    asio::steady_timer* waiter = nullptr;
+    const std::string* method = nullptr;
+  };
+
+  asio::awaitable<void> start_impl();
+  asio::awaitable<json::value> raw_call(std::string method, json::value params,
+                                        std::chrono::milliseconds timeout);
+  asio::awaitable<void> reader_loop();
+  asio::awaitable<void> writer_loop();
+  asio::awaitable<void> run_handler(std::shared_ptr<PendingRequestState> st, ApprovalHandler h);
+  void enqueue(std::string text);
+  void on_response(json::object& msg);
+  void on_server_request(json::object& msg);
+  void on_transport_lost(std::exception_ptr why);
+  void fail_everything(std::exception_ptr e);
+  ApprovalHandler handler_for(const ServerRequest& r) const;
+
+  asio::any_io_executor executor_;
+  CodexConfig config_;
+  std::unique_ptr<Logger> log_;
+  State state_ = State::idle;
+  std::exception_ptr failure_;
+  std::vector<asio::steady_timer*> start_waiters_;
+  std::unique_ptr<Transport> transport_;
+  std::optional<InitializeResponse> metadata_;
+
+  std::int64_t next_id_ = 1;
+  std::unordered_map<std::int64_t, Pending*> pending_;
+  std::deque<std::string> write_queue_;
+  asio::steady_timer writer_wake_;
+  bool writer_running_ = false;
+  bool reader_running_ = false;
+  asio::steady_timer reader_wake_;
+  bool reader_paused_ = false;
+  std::shared_ptr<void> loops_done_;
+
+  json::parser parser_;
+  Router router_;
+  std::map<std::string, ApprovalHandler> thread_handlers_;
+  std::map<std::string, ApprovalHandler> turn_handlers_;
+  std::map<std::int64_t, std::weak_ptr<PendingRequestState>> server_requests_;
+  std::unique_ptr<asio::thread_pool> sync_pool_;
+};
+
+/// Builds the wire params for option structs (lib/wire.cpp).
+json::object thread_start_params(const ThreadStartOptions& o);
+json::object thread_resume_params(const std::string& id, const ThreadResumeOptions& o);
+json::object thread_fork_params(const std::string& id, const ThreadForkOptions& o);
+json::object thread_list_params(const ThreadListOptions& o);
+json::object turn_start_params(const std::string& thread_id, const Input& input,
+                               const TurnOptions& o);
+json::object models_params(const ModelsOptions& o);
+
+/// Reads a turn to its end (lib/async_codex.cpp).
+asio::awaitable<TurnResult> collect_turn(std::shared_ptr<Engine> engine,
+                                         std::shared_ptr<TurnCore> core);
+
+}  // namespace codex::detail
