@@ -4,6 +4,9 @@
 #include "engine.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace codex {
 
@@ -102,6 +105,19 @@ ApprovalHandler approve_all() {
       default:
         return ServerReply::refuse(r);
     }
+  });
+}
+
+ApprovalHandler wait_for_answer(std::chrono::milliseconds timeout) {
+  return ApprovalHandler([timeout](ServerRequest req) -> boost::asio::awaitable<ServerReply> {
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor);
+    if (timeout.count() > 0)
+      t.expires_after(timeout);
+    else
+      t.expires_at(boost::asio::steady_timer::time_point::max());
+    // An answer from the program cancels this wait (the runner then sends nothing more).
+    co_await t.async_wait(boost::asio::use_awaitable);
+    co_return ServerReply::refuse(req);
   });
 }
 

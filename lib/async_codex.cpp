@@ -49,18 +49,36 @@ CancelLoginResponse parse_cancel(json::object o) {
 AsyncTurnStream::AsyncTurnStream(std::shared_ptr<detail::Subscription> sub) noexcept
     : sub_(std::move(sub)) {}
 
+AsyncTurnStream::AsyncTurnStream(AsyncTurnStream&&) noexcept = default;
+AsyncTurnStream& AsyncTurnStream::operator=(AsyncTurnStream&&) noexcept = default;
 AsyncTurnStream::~AsyncTurnStream() = default;
+
+TurnResult AsyncTurnStream::result() const {
+  std::string id = sub_ ? sub_->state()->turn_id : std::string();
+  if (!builder_) throw CodexError("turn " + id + ": the stream has not yielded turn/completed");
+  return builder_->finish(id);
+}
 
 awaitable<std::optional<Notification>> AsyncTurnStream::next(
     std::optional<std::chrono::milliseconds> timeout) {
   if (!sub_) co_return std::nullopt;
   auto sub = sub_;
-  co_return co_await sub->next(timeout.value_or(std::chrono::milliseconds(0)));
+  auto ev = co_await sub->next(timeout.value_or(std::chrono::milliseconds(0)));
+  if (ev) {
+    if (!builder_) builder_ = std::make_unique<detail::ResultBuilder>();
+    builder_->feed(*ev);
+  }
+  co_return ev;
 }
 
 std::optional<Notification> AsyncTurnStream::try_next() {
   if (!sub_) return std::nullopt;
-  return sub_->try_next();
+  auto ev = sub_->try_next();
+  if (ev) {
+    if (!builder_) builder_ = std::make_unique<detail::ResultBuilder>();
+    builder_->feed(*ev);
+  }
+  return ev;
 }
 
 bool AsyncTurnStream::done() const noexcept { return !sub_ || sub_->finished(); }
@@ -109,56 +127,63 @@ AsyncTurnStream AsyncTurnHandle::stream() {
   return AsyncTurnStream(engine_->subscribe(core_->state));
 }
 
-awaitable<TurnResult> AsyncTurnHandle::collect() {
+awaitable<TurnResult> AsyncTurnHandle::collect(EventObserver on_event) {
   if (!core_) throw std::logic_error("collect() on an empty AsyncTurnHandle");
-  co_return co_await detail::collect_turn(engine_, core_);
+  co_return co_await detail::collect_turn(engine_, core_, std::move(on_event));
 }
 
-awaitable<TurnResult> AsyncTurnHandle::run() {
-  TurnResult r = co_await collect();
+awaitable<TurnResult> AsyncTurnHandle::run(EventObserver on_event) {
+  TurnResult r = co_await collect(std::move(on_event));
   if (r.status == TurnStatus::failed) throw TurnFailedError(std::move(r));
   co_return r;
 }
 
 namespace detail {
 
+void ResultBuilder::feed(const Notification& ev) {
+  auto& m = ev.method;
+  if (m == "item/completed") {
+    if (auto* it = ev.params.if_contains("item"); it && it->is_object())
+      r.items.push_back(it->get_object());
+  } else if (m == "thread/tokenUsage/updated") {
+    if (auto* u = ev.params.if_contains("tokenUsage"); u && u->is_object())
+      r.usage = parse_token_usage(u->get_object());
+  } else if (m == "turn/completed") {
+    auto* t = ev.params.if_contains("turn");
+    if (!t || !t->is_object()) return;
+    auto& turn = t->get_object();
+    completed = true;
+    if (auto* s = turn.if_contains("status"); s && s->is_string())
+      r.status = turn_status_from_wire(s->get_string());
+    if (auto* e = turn.if_contains("error"); e && e->is_object())
+      r.error = parse_turn_error(e->get_object());
+    auto num = [&](std::string_view k) -> std::optional<std::int64_t> {
+      if (auto* v = turn.if_contains(k); v && v->is_number()) return v->to_number<std::int64_t>();
+      return std::nullopt;
+    };
+    r.started_at = num("startedAt");
+    r.completed_at = num("completedAt");
+    r.duration_ms = num("durationMs");
+    r.turn = turn;
+  }
+}
+
+TurnResult ResultBuilder::finish(const std::string& turn_id) const {
+  if (!completed) throw CodexError("turn " + turn_id + ": turn/completed was not received");
+  TurnResult out = r;
+  out.id = turn_id;
+  out.final_response = final_response_from_items(out.items);
+  return out;
+}
+
 asio::awaitable<TurnResult> collect_turn(std::shared_ptr<Engine> engine,
-                                         std::shared_ptr<TurnCore> core) {
+                                         std::shared_ptr<TurnCore> core, EventObserver on_event) {
   AsyncTurnStream stream = core->anchor ? AsyncTurnStream(std::move(core->anchor))
                                         : AsyncTurnStream(engine->subscribe(core->state));
-  TurnResult r;
-  r.id = core->turn_id;
-  bool completed = false;
   while (auto ev = co_await stream.next()) {
-    auto& m = ev->method;
-    if (m == "item/completed") {
-      if (auto* it = ev->params.if_contains("item"); it && it->is_object())
-        r.items.push_back(std::move(it->get_object()));
-    } else if (m == "thread/tokenUsage/updated") {
-      if (auto* u = ev->params.if_contains("tokenUsage"); u && u->is_object())
-        r.usage = parse_token_usage(u->get_object());
-    } else if (m == "turn/completed") {
-      auto* t = ev->params.if_contains("turn");
-      if (!t || !t->is_object()) continue;
-      auto& turn = t->get_object();
-      completed = true;
-      if (auto* s = turn.if_contains("status"); s && s->is_string())
-        r.status = turn_status_from_wire(s->get_string());
-      if (auto* e = turn.if_contains("error"); e && e->is_object())
-        r.error = parse_turn_error(e->get_object());
-      auto num = [&](std::string_view k) -> std::optional<std::int64_t> {
-        if (auto* v = turn.if_contains(k); v && v->is_number()) return v->to_number<std::int64_t>();
-        return std::nullopt;
-      };
-      r.started_at = num("startedAt");
-      r.completed_at = num("completedAt");
-      r.duration_ms = num("durationMs");
-      r.turn = std::move(turn);
-    }
+    if (on_event) on_event(*ev);
   }
-  if (!completed) throw CodexError("turn " + core->turn_id + ": turn/completed was not received");
-  r.final_response = final_response_from_items(r.items);
-  co_return r;
+  co_return stream.result();
 }
 
 }  // namespace detail
@@ -183,9 +208,9 @@ awaitable<AsyncTurnHandle> AsyncThread::turn(Input input, TurnOptions opts) {
   co_return AsyncTurnHandle(e, e->claim_turn(id_, std::move(turn_id)));
 }
 
-awaitable<TurnResult> AsyncThread::run(Input input, TurnOptions opts) {
+awaitable<TurnResult> AsyncThread::run(Input input, TurnOptions opts, EventObserver on_event) {
   auto h = co_await turn(std::move(input), std::move(opts));
-  co_return co_await h.run();
+  co_return co_await h.run(std::move(on_event));
 }
 
 awaitable<json::object> AsyncThread::read(ReadOptions opts) {

@@ -131,6 +131,12 @@ void TurnStream::close() {
   }
 }
 
+TurnResult TurnStream::result() const {
+  if (!stream_) throw CodexError("the stream is closed");
+  auto s = stream_;
+  return rt_->call([s]() -> asio::awaitable<TurnResult> { co_return s->result(); });
+}
+
 TurnStream::iterator::iterator(TurnStream* s) : s_(s) { ++*this; }
 
 TurnStream::iterator& TurnStream::iterator::operator++() {
@@ -163,14 +169,14 @@ TurnStream TurnHandle::stream() {
   return TurnStream(rt_, std::move(s));
 }
 
-TurnResult TurnHandle::run() {
+TurnResult TurnHandle::run(EventObserver on_event) {
   auto h = h_;
-  return rt_->call([h]() mutable { return h.run(); });
+  return rt_->call([h, f = std::move(on_event)]() mutable { return h.run(std::move(f)); });
 }
 
-TurnResult TurnHandle::collect() {
+TurnResult TurnHandle::collect(EventObserver on_event) {
   auto h = h_;
-  return rt_->call([h]() mutable { return h.collect(); });
+  return rt_->call([h, f = std::move(on_event)]() mutable { return h.collect(std::move(f)); });
 }
 
 // ---------------------------------------------------------------- Thread
@@ -178,10 +184,11 @@ TurnResult TurnHandle::collect() {
 Thread::Thread(std::shared_ptr<detail::SyncRuntime> rt, AsyncThread t)
     : rt_(std::move(rt)), t_(std::move(t)) {}
 
-TurnResult Thread::run(Input input, TurnOptions opts) {
+TurnResult Thread::run(Input input, TurnOptions opts, EventObserver on_event) {
   auto t = t_;
-  return rt_->call([t, input = std::move(input), opts = std::move(opts)]() mutable {
-    return t.run(std::move(input), std::move(opts));
+  return rt_->call([t, input = std::move(input), opts = std::move(opts),
+                    f = std::move(on_event)]() mutable {
+    return t.run(std::move(input), std::move(opts), std::move(f));
   });
 }
 

@@ -629,6 +629,21 @@ void Engine::on_server_request(json::object& msg) {
   auto self = shared_from_this();
   asio::co_spawn(executor_, run_handler(st, std::move(h)),
                  asio::bind_cancellation_slot(st->handler_cancel.slot(), asio::detached));
+  if (config_.approval_timeout.count() > 0) {
+    // Fail closed when nobody answers in time.
+    auto timeout = config_.approval_timeout;
+    asio::co_spawn(
+        executor_,
+        [self, st, timeout]() -> asio::awaitable<void> {
+          asio::steady_timer t(self->executor_, timeout);
+          co_await t.async_wait(asio::as_tuple(use_awaitable));
+          if (!st->done.exchange(true)) {
+            self->log_->info("server request " + st->request.method + " timed out; refusing it");
+            self->send_reply(st, ServerReply::refuse(st->request));
+          }
+        },
+        asio::detached);
+  }
 }
 
 asio::awaitable<void> Engine::run_handler(std::shared_ptr<PendingRequestState> st,

@@ -259,8 +259,16 @@ json::object turn_start_params(const std::string& thread_id, const Input& input,
                                const TurnOptions& o);
 json::object models_params(const ModelsOptions& o);
 
+/// Accumulates a TurnResult from a turn's events.
+struct ResultBuilder {
+  TurnResult r;
+  bool completed = false;
+  void feed(const Notification& ev);
+  TurnResult finish(const std::string& turn_id) const;
+};
+
 /// Reads a turn to its end (lib/async_codex.cpp).
 asio::awaitable<TurnResult> collect_turn(std::shared_ptr<Engine> engine,
-                                         std::shared_ptr<TurnCore> core);
+                                         std::shared_ptr<TurnCore> core, EventObserver on_event);
 
 }  // namespace codex::detail

@@ -13,6 +13,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -146,6 +147,11 @@ class ApprovalHandler {
   async_fn async_;
   sync_fn sync_;
 };
+
+/// A ready-made policy for deferred answers: the handler waits until the program answers the
+/// request through its `PendingRequest` (from the turn's stream or `next_event()`), from any
+/// thread; after `timeout` (zero: never) the request is refused as with no handler.
+ApprovalHandler wait_for_answer(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
 /// A ready-made policy: accept every approval (other requests are refused as with no handler).
 ApprovalHandler approve_all();

@@ -28,6 +28,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,10 +39,14 @@ namespace detail {
 class Engine;
 struct TurnCore;
 class Subscription;
+struct ResultBuilder;
 }  // namespace detail
 
 template <class T>
 using awaitable = boost::asio::awaitable<T>;
+
+/// Called with every event of a turn while `run()`/`collect()` reads it.
+using EventObserver = std::function<void(const Notification&)>;
 
 /// One consumer's view of a turn's events. Every stream of a turn sees every event (from the
 /// start of the turn when opened before reading began). It ends after the turn's
@@ -50,8 +55,8 @@ class AsyncTurnStream {
  public:
   AsyncTurnStream() = default;
   explicit AsyncTurnStream(std::shared_ptr<detail::Subscription> sub) noexcept;
-  AsyncTurnStream(AsyncTurnStream&&) noexcept = default;
-  AsyncTurnStream& operator=(AsyncTurnStream&&) noexcept = default;
+  AsyncTurnStream(AsyncTurnStream&&) noexcept;
+  AsyncTurnStream& operator=(AsyncTurnStream&&) noexcept;
   ~AsyncTurnStream();
 
   /// The next event, or `std::nullopt` after `turn/completed` was delivered. Throws
@@ -63,12 +68,16 @@ class AsyncTurnStream {
   std::optional<Notification> try_next();
   /// True once the stream delivered `turn/completed` (or was closed).
   bool done() const noexcept;
+  /// The turn's result, built from the events this stream yielded (items, usage, status,
+  /// final_response). Throws `CodexError` before `turn/completed` was yielded.
+  TurnResult result() const;
 
   /// Stops reading (other consumers go on; the turn goes on).
   void close() noexcept;
 
  private:
   std::shared_ptr<detail::Subscription> sub_;
+  std::unique_ptr<detail::ResultBuilder> builder_;
 };
 
 /// A started turn: stream it, steer it, interrupt it, or collect its result.
@@ -87,10 +96,11 @@ class AsyncTurnHandle {
   awaitable<boost::json::object> interrupt(CallOptions opts = {});
   /// This turn's events, in order, ending after `turn/completed`.
   AsyncTurnStream stream();
-  /// Reads the turn to its end; throws `TurnFailedError` when it failed.
-  awaitable<TurnResult> run();
+  /// Reads the turn to its end; throws `TurnFailedError` when it failed. `on_event`, when
+  /// given, sees every event first (e.g. to print deltas as they arrive).
+  awaitable<TurnResult> run(EventObserver on_event = {});
   /// Reads the turn to its end and returns the result whatever the status.
-  awaitable<TurnResult> collect();
+  awaitable<TurnResult> collect(EventObserver on_event = {});
 
  private:
   std::shared_ptr<detail::Engine> engine_;
@@ -109,7 +119,7 @@ class AsyncThread {
   const boost::json::object& response() const noexcept { return response_; }
 
   /// Starts a turn and reads it to its end (`turn(...)` then `run()`).
-  awaitable<TurnResult> run(Input input, TurnOptions opts = {});
+  awaitable<TurnResult> run(Input input, TurnOptions opts = {}, EventObserver on_event = {});
   /// Starts a turn (`turn/start`) and returns its handle at once.
   awaitable<AsyncTurnHandle> turn(Input input, TurnOptions opts = {});
   /// `thread/read`.

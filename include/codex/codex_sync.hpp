@@ -60,6 +60,8 @@ class TurnStream {
 
   iterator begin();
   iterator end() noexcept { return {}; }
+  /// The turn's result, built from the events this stream yielded (after the end).
+  TurnResult result() const;
   /// Stops reading (the turn goes on).
   void close();
 
@@ -79,10 +81,12 @@ class TurnHandle {
   boost::json::object steer(Input input, CallOptions opts = {});
   boost::json::object interrupt(CallOptions opts = {});
   TurnStream stream();
-  /// Reads to the end; throws `TurnFailedError` when the turn failed.
-  TurnResult run();
+  /// Reads to the end; throws `TurnFailedError` when the turn failed. `on_event` sees every
+  /// event first; it runs on the client's I/O thread, so keep it short and do not call the
+  /// client from it.
+  TurnResult run(EventObserver on_event = {});
   /// Reads to the end; returns the result whatever the status.
-  TurnResult collect();
+  TurnResult collect(EventObserver on_event = {});
   /// The async handle (use it on `Codex::executor()`).
   const AsyncTurnHandle& async_handle() const noexcept { return h_; }
 
@@ -97,7 +101,7 @@ class Thread {
   Thread(std::shared_ptr<detail::SyncRuntime> rt, AsyncThread t);
   const std::string& id() const noexcept { return t_.id(); }
   const boost::json::object& response() const noexcept { return t_.response(); }
-  TurnResult run(Input input, TurnOptions opts = {});
+  TurnResult run(Input input, TurnOptions opts = {}, EventObserver on_event = {});
   TurnHandle turn(Input input, TurnOptions opts = {});
   boost::json::object read(ReadOptions opts = {});
   boost::json::object set_name(std::string name, CallOptions opts = {});
