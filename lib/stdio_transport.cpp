@@ -99,6 +99,19 @@ struct child_setup {
   }
 };
 
+/// A write to the stdin of a child that died raises SIGPIPE, whose default action would kill the
+/// whole program; the write must fail with EPIPE instead. A handler the program installed itself
+/// is left alone.
+void ignore_sigpipe() {
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    ::sigemptyset(&ign.sa_mask);
+    ::sigaction(SIGPIPE, &ign, nullptr);
+  }
+}
+
 class StdioTransport final : public Transport, public std::enable_shared_from_this<StdioTransport> {
  public:
   StdioTransport(asio::any_io_executor ex, const CodexConfig& cfg)
@@ -115,6 +128,7 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
   ~StdioTransport() override { kill(); }
 
   asio::awaitable<void> open() override {
+    ignore_sigpipe();
     argv_ = build_launch_args(cfg_);
     std::vector<std::string> env = build_env();
     std::vector<std::string> args(argv_.begin() + 1, argv_.end());

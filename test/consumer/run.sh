@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs the already-built SDK into a temporary prefix, then configures and builds a consumer
+# project with find_package(codex_sdk CONFIG) and runs it.
+set -euo pipefail
+build_dir="$1"; src_dir="$2"; work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+cmake -S "$src_dir" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/build" >/dev/null
+"$work/build/consumer"
