@@ -88,8 +88,8 @@ ServerReply ServerReply::refuse(const ServerRequest& r) {
   return with_error(-32601, "method not found: " + r.method);
 }
 
-ApprovalHandler approve_all() {
-  return ApprovalHandler([](const ServerRequest& r) -> ServerReply {
+namespace {
+ServerReply approve(const ServerRequest& r) {
     switch (r.kind) {
       case ServerRequestKind::command_execution_approval:
       case ServerRequestKind::file_change_approval:
@@ -105,7 +105,12 @@ ApprovalHandler approve_all() {
       default:
         return ServerReply::refuse(r);
     }
-  });
+}
+}  // namespace
+
+ApprovalHandler approve_all() {
+  return ApprovalHandler(
+      [](ServerRequest r) -> boost::asio::awaitable<ServerReply> { co_return approve(r); });
 }
 
 ApprovalHandler wait_for_answer(std::chrono::milliseconds timeout) {
@@ -122,7 +127,9 @@ ApprovalHandler wait_for_answer(std::chrono::milliseconds timeout) {
 }
 
 ApprovalHandler decline_all() {
-  return ApprovalHandler([](const ServerRequest& r) -> ServerReply { return ServerReply::refuse(r); });
+  return ApprovalHandler([](ServerRequest r) -> boost::asio::awaitable<ServerReply> {
+    co_return ServerReply::refuse(r);
+  });
 }
 
 // ---------------------------------------------------------------- PendingRequest

@@ -214,12 +214,14 @@ awaitable<TurnResult> AsyncThread::run(Input input, TurnOptions opts, EventObser
 }
 
 awaitable<json::object> AsyncThread::read(ReadOptions opts) {
+  if (!engine_) throw std::logic_error("read() on an empty AsyncThread");
   auto e = engine_;
   json::object p{{"threadId", id_}, {"includeTurns", opts.include_turns}};
   co_return expect_object(co_await e->call("thread/read", std::move(p), opts.timeout), "thread/read");
 }
 
 awaitable<json::object> AsyncThread::set_name(std::string name, CallOptions opts) {
+  if (!engine_) throw std::logic_error("set_name() on an empty AsyncThread");
   auto e = engine_;
   json::object p{{"threadId", id_}, {"name", std::move(name)}};
   co_return expect_object(co_await e->call("thread/name/set", std::move(p), opts.timeout),
@@ -227,6 +229,7 @@ awaitable<json::object> AsyncThread::set_name(std::string name, CallOptions opts
 }
 
 awaitable<json::object> AsyncThread::compact(CallOptions opts) {
+  if (!engine_) throw std::logic_error("compact() on an empty AsyncThread");
   auto e = engine_;
   json::object p{{"threadId", id_}};
   co_return expect_object(co_await e->call("thread/compact/start", std::move(p), opts.timeout),
@@ -241,11 +244,13 @@ AsyncChatgptLoginHandle::AsyncChatgptLoginHandle(std::shared_ptr<Engine> engine,
 
 awaitable<LoginCompleted> AsyncChatgptLoginHandle::wait(
     std::optional<std::chrono::milliseconds> timeout) {
+  if (!engine_) throw std::logic_error("wait() on an empty login handle");
   auto e = engine_;
   co_return co_await e->wait_login(login_id_, timeout);
 }
 
 awaitable<CancelLoginResponse> AsyncChatgptLoginHandle::cancel(CallOptions opts) {
+  if (!engine_) throw std::logic_error("cancel() on an empty login handle");
   auto e = engine_;
   json::object p{{"loginId", login_id_}};
   co_return parse_cancel(expect_object(
@@ -263,11 +268,13 @@ AsyncDeviceCodeLoginHandle::AsyncDeviceCodeLoginHandle(std::shared_ptr<Engine> e
 
 awaitable<LoginCompleted> AsyncDeviceCodeLoginHandle::wait(
     std::optional<std::chrono::milliseconds> timeout) {
+  if (!engine_) throw std::logic_error("wait() on an empty login handle");
   auto e = engine_;
   co_return co_await e->wait_login(login_id_, timeout);
 }
 
 awaitable<CancelLoginResponse> AsyncDeviceCodeLoginHandle::cancel(CallOptions opts) {
+  if (!engine_) throw std::logic_error("cancel() on an empty login handle");
   auto e = engine_;
   json::object p{{"loginId", login_id_}};
   co_return parse_cancel(expect_object(

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <thread>
@@ -18,6 +19,23 @@ namespace json = boost::json;
 namespace asio = boost::asio;
 
 namespace detail {
+
+/// Shares `value` so that it is destroyed on `ex` (the I/O thread): the async objects touch the
+/// engine's state, which only that thread may do. If the context is gone before the posted
+/// deletion runs, the handler's destructor deletes it (no thread runs the context by then).
+template <class T>
+std::shared_ptr<T> io_owned(asio::any_io_executor ex, T value) {
+  struct Deleter {
+    T* p;
+    explicit Deleter(T* q) noexcept : p(q) {}
+    Deleter(Deleter&& o) noexcept : p(std::exchange(o.p, nullptr)) {}
+    Deleter& operator=(Deleter&&) = delete;
+    ~Deleter() { delete p; }
+    void operator()() { delete std::exchange(p, nullptr); }
+  };
+  return std::shared_ptr<T>(new T(std::move(value)),
+                            [ex](T* p) { asio::post(ex, Deleter(p)); });
+}
 
 /// The io_context + thread behind a `Codex`, shared by every sync handle it gives out.
 class SyncRuntime {
@@ -71,22 +89,10 @@ class SyncRuntime {
 // ---------------------------------------------------------------- TurnStream
 
 TurnStream::TurnStream(std::shared_ptr<detail::SyncRuntime> rt, AsyncTurnStream stream)
-    : rt_(std::move(rt)), stream_(std::make_shared<AsyncTurnStream>(std::move(stream))) {}
+    : rt_(std::move(rt)), stream_(detail::io_owned(rt_->executor(), std::move(stream))) {}
 TurnStream::TurnStream(TurnStream&&) noexcept = default;
 TurnStream& TurnStream::operator=(TurnStream&&) noexcept = default;
-TurnStream::~TurnStream() {
-  if (stream_ && rt_) {
-    // Release the subscription on the I/O thread (it touches the router).
-    auto s = std::move(stream_);
-    try {
-      rt_->call([s]() -> asio::awaitable<void> {
-        s->close();
-        co_return;
-      });
-    } catch (...) {
-    }
-  }
-}
+TurnStream::~TurnStream() = default;
 
 std::optional<Notification> TurnStream::next(std::optional<std::chrono::milliseconds> timeout) {
   if (!batch_.empty()) {
@@ -122,13 +128,7 @@ std::optional<Notification> TurnStream::next(std::optional<std::chrono::millisec
 void TurnStream::close() {
   ended_ = true;
   batch_.clear();
-  if (stream_ && rt_) {
-    auto s = std::move(stream_);
-    rt_->call([s]() -> asio::awaitable<void> {
-      s->close();
-      co_return;
-    });
-  }
+  stream_.reset();  // the subscription is released on the I/O thread
 }
 
 TurnResult TurnStream::result() const {
@@ -151,32 +151,32 @@ TurnStream::iterator TurnStream::begin() { return iterator(this); }
 // ---------------------------------------------------------------- TurnHandle
 
 TurnHandle::TurnHandle(std::shared_ptr<detail::SyncRuntime> rt, AsyncTurnHandle h)
-    : rt_(std::move(rt)), h_(std::move(h)) {}
+    : rt_(std::move(rt)), h_(detail::io_owned(rt_->executor(), std::move(h))) {}
 
 json::object TurnHandle::steer(Input input, CallOptions opts) {
   auto h = h_;
-  return rt_->call([h, input = std::move(input), opts]() mutable { return h.steer(std::move(input), opts); });
+  return rt_->call([h, input = std::move(input), opts]() mutable { return h->steer(std::move(input), opts); });
 }
 
 json::object TurnHandle::interrupt(CallOptions opts) {
   auto h = h_;
-  return rt_->call([h, opts]() mutable { return h.interrupt(opts); });
+  return rt_->call([h, opts]() mutable { return h->interrupt(opts); });
 }
 
 TurnStream TurnHandle::stream() {
   auto h = h_;
-  auto s = rt_->call([h]() mutable -> asio::awaitable<AsyncTurnStream> { co_return h.stream(); });
+  auto s = rt_->call([h]() mutable -> asio::awaitable<AsyncTurnStream> { co_return h->stream(); });
   return TurnStream(rt_, std::move(s));
 }
 
 TurnResult TurnHandle::run(EventObserver on_event) {
   auto h = h_;
-  return rt_->call([h, f = std::move(on_event)]() mutable { return h.run(std::move(f)); });
+  return rt_->call([h, f = std::move(on_event)]() mutable { return h->run(std::move(f)); });
 }
 
 TurnResult TurnHandle::collect(EventObserver on_event) {
   auto h = h_;
-  return rt_->call([h, f = std::move(on_event)]() mutable { return h.collect(std::move(f)); });
+  return rt_->call([h, f = std::move(on_event)]() mutable { return h->collect(std::move(f)); });
 }
 
 // ---------------------------------------------------------------- Thread
@@ -254,8 +254,28 @@ Codex::Codex(CodexConfig config) : rt_(std::make_shared<detail::SyncRuntime>(std
 }
 
 Codex::Codex(Codex&&) noexcept = default;
-Codex& Codex::operator=(Codex&&) noexcept = default;
-Codex::~Codex() = default;
+Codex& Codex::operator=(Codex&& o) noexcept {
+  if (this != &o) {
+    if (rt_) {
+      try {
+        rt_->close();
+      } catch (...) {
+      }
+    }
+    rt_ = std::move(o.rt_);
+  }
+  return *this;
+}
+Codex::~Codex() {
+  // Close now even if threads or turn handles outlive the client: they then fail with
+  // TransportClosedError, and the I/O thread ends when the last of them goes.
+  if (rt_) {
+    try {
+      rt_->close();
+    } catch (...) {
+    }
+  }
+}
 
 const InitializeResponse& Codex::metadata() const { return rt_->client().metadata(); }
 

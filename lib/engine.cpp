@@ -116,6 +116,11 @@ void Subscription::close() noexcept {
 
 void Subscription::wake() noexcept { detail::wake(waiter_); }
 
+TurnCore::~TurnCore() {
+  anchor.reset();
+  if (auto e = engine.lock(); e && state) e->router().release_core(*state);
+}
+
 // ---------------------------------------------------------------- Router
 
 std::shared_ptr<TurnState> Router::state_for(const std::string& turn_id) {
@@ -138,7 +143,24 @@ std::shared_ptr<TurnState> Router::claim(const std::string& turn_id) {
     buffered_claimed_ += st->log.size();
   }
   st->abandoned = false;
+  ++st->cores;
   return st;
+}
+
+void Router::release_core(TurnState& st) {
+  if (st.cores > 0) --st.cores;
+  if (st.cores == 0 && st.subs.empty() && st.claimed) abandon(st);
+}
+
+void Router::abandon(TurnState& st) {
+  // Nobody can read this turn any more: free its buffer and stop keeping its events.
+  buffered_claimed_ -= std::min(buffered_claimed_, st.log.size());
+  st.base += st.log.size();
+  st.log.clear();
+  st.abandoned = true;
+  auto it = turns_.find(st.turn_id);
+  if (it != turns_.end() && it->second.get() == &st && (st.completed || st.failure))
+    turns_.erase(it);
 }
 
 void Router::evict_unclaimed() {
@@ -164,15 +186,8 @@ void Router::add_sub(TurnState& st, Subscription* sub) {
 void Router::remove_sub(TurnState& st, Subscription* sub) {
   auto it = std::find(st.subs.begin(), st.subs.end(), sub);
   if (it != st.subs.end()) st.subs.erase(it);
-  if (st.subs.empty() && st.claimed) {
-    // Nobody reads this turn any more: free its buffer and stop keeping its events.
-    buffered_claimed_ -= std::min(buffered_claimed_, st.log.size());
-    st.base += st.log.size();
-    st.log.clear();
-    st.abandoned = true;
-    auto it2 = turns_.find(st.turn_id);
-    if (it2 != turns_.end() && it2->second.get() == &st && (st.completed || st.failure))
-      turns_.erase(it2);
+  if (st.subs.empty() && st.cores == 0 && st.claimed) {
+    abandon(st);
     return;
   }
   prune(st);
@@ -188,8 +203,10 @@ void Router::prune(TurnState& st) {
     ++st.base;
     ++n;
   }
-  if (st.claimed) {
+  if (st.claimed && n) {
     buffered_claimed_ -= std::min(buffered_claimed_, n);
+    if (reader_paused && buffered_claimed_ <= limits_.max_buffered_turn_events / 2)
+      engine_.reader_resume();
   }
 }
 
@@ -219,21 +236,21 @@ void Router::route(Notification&& n, Engine& engine) {
   if (!turn_id.empty()) {
     auto st = state_for(std::string(turn_id));
     bool completes = n.method == "turn/completed";
+    if (completes) engine.forget_turn_handler(st->turn_id);
     if (st->abandoned) {
-      if (completes) turns_.erase(st->turn_id);
+      if (completes) {
+        st->completed = true;
+        turns_.erase(st->turn_id);
+      }
       return;
     }
     if (!st->claimed && st->log.size() >= limits_.max_unclaimed_turn_events) {
       st->log.pop_front();
       ++st->base;
-      ++st->dropped;
     }
     st->log.push_back(std::move(n));
     if (completes) st->completed = true;
-    if (st->claimed) {
-      ++buffered_claimed_;
-      if (buffered_claimed_ > limits_.max_buffered_turn_events) engine.reader_resume();
-    }
+    if (st->claimed) ++buffered_claimed_;
     for (auto* s : st->subs) s->wake();
     return;
   }
@@ -262,7 +279,7 @@ Engine::Engine(asio::any_io_executor executor, CodexConfig config)
       log_(std::make_unique<Logger>(config_.logger)),
       writer_wake_(executor_),
       reader_wake_(executor_),
-      router_(config_.limits) {}
+      router_(config_.limits, *this) {}
 
 Engine::~Engine() {
   if (transport_) transport_->kill();
@@ -426,7 +443,9 @@ asio::awaitable<void> Engine::writer_loop() {
       co_await transport_->write(batch);
     }
   } catch (const std::exception& e) {
-    log_->debug(std::string("writer stopped: ") + e.what());
+    // The pipe is broken: end the connection so every caller learns it now, not at a timeout.
+    log_->warn(std::string("writing to the app-server failed: ") + e.what());
+    if (!failure_ && transport_) transport_->kill();
   }
   writer_running_ = false;
 }
@@ -439,11 +458,12 @@ asio::awaitable<void> Engine::reader_loop() {
   try {
     for (;;) {
       // Backpressure: stop reading while claimed turns hold too many unread events.
+      // Consumers wake it (Router::prune) once they have read half of the backlog.
       while (router_.buffered_claimed() > config_.limits.max_buffered_turn_events && !failure_) {
-        reader_paused_ = true;
-        co_await wait_on(reader_wake_, steady::now() + std::chrono::milliseconds(50));
+        router_.reader_paused = true;
+        co_await wait_on(reader_wake_, steady::time_point::max());
       }
-      reader_paused_ = false;
+      router_.reader_paused = false;
       if (failure_) break;
       if (!co_await transport_->read(*this)) break;
     }
@@ -499,6 +519,7 @@ void Engine::fail_everything(std::exception_ptr e) {
     if (auto st = w.lock()) {
       st->done = true;
       st->handler_cancel.emit(asio::cancellation_type::terminal);
+      st->timeout_cancel.emit(asio::cancellation_type::terminal);
     }
   }
   server_requests_.clear();
@@ -542,6 +563,7 @@ void Engine::on_message(std::string_view text) {
           if (auto st = it->second.lock()) {
             if (!st->done.exchange(true)) st->resolved_by_server = true;
             st->handler_cancel.emit(asio::cancellation_type::terminal);
+            st->timeout_cancel.emit(asio::cancellation_type::terminal);
           }
           server_requests_.erase(it);
         }
@@ -630,19 +652,19 @@ void Engine::on_server_request(json::object& msg) {
   asio::co_spawn(executor_, run_handler(st, std::move(h)),
                  asio::bind_cancellation_slot(st->handler_cancel.slot(), asio::detached));
   if (config_.approval_timeout.count() > 0) {
-    // Fail closed when nobody answers in time.
+    // Fail closed when nobody answers in time (cancelled by the answer).
     auto timeout = config_.approval_timeout;
     asio::co_spawn(
         executor_,
         [self, st, timeout]() -> asio::awaitable<void> {
           asio::steady_timer t(self->executor_, timeout);
-          co_await t.async_wait(asio::as_tuple(use_awaitable));
-          if (!st->done.exchange(true)) {
+          auto [ec] = co_await t.async_wait(asio::as_tuple(use_awaitable));
+          if (!ec && !st->done.exchange(true)) {
             self->log_->info("server request " + st->request.method + " timed out; refusing it");
             self->send_reply(st, ServerReply::refuse(st->request));
           }
         },
-        asio::detached);
+        asio::bind_cancellation_slot(st->timeout_cancel.slot(), asio::detached));
   }
 }
 
@@ -684,6 +706,7 @@ asio::awaitable<void> Engine::run_handler(std::shared_ptr<PendingRequestState> s
 void Engine::send_reply(const std::shared_ptr<PendingRequestState>& st, const ServerReply& reply) {
   if (st->request.id.is_int64()) server_requests_.erase(st->request.id.get_int64());
   st->handler_cancel.emit(asio::cancellation_type::terminal);
+  st->timeout_cancel.emit(asio::cancellation_type::terminal);
   if (failure_ || !transport_) return;
   json::object msg;
   msg.emplace("id", st->request.id);
@@ -708,6 +731,7 @@ void Engine::set_turn_handler(const std::string& turn_id, ApprovalHandler h) {
 
 std::shared_ptr<TurnCore> Engine::claim_turn(std::string thread_id, std::string turn_id) {
   auto core = std::make_shared<TurnCore>();
+  core->engine = weak_from_this();
   core->thread_id = std::move(thread_id);
   core->turn_id = std::move(turn_id);
   core->state = router_.claim(core->turn_id);
@@ -789,7 +813,7 @@ asio::awaitable<void> Engine::close() {
   if (!transport_) co_return;
   auto self = shared_from_this();
   if (!failure_) {
-    // Flush what is queued, then stop everything.
+    // Pending calls and streams end now; anything still queued is not sent.
     fail_everything(std::make_exception_ptr(TransportClosedError("the client is closed")));
   }
   try {

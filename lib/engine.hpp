@@ -56,10 +56,10 @@ struct TurnState {
   bool completed = false;      // turn/completed routed
   bool claimed = false;        // a handle exists or existed
   bool abandoned = false;      // claimed, and every handle and stream is gone
+  int cores = 0;               // live TurnCore objects (handles and their copies)
   std::exception_ptr failure;  // the connection died before completion
   std::vector<Subscription*> subs;
   std::uint64_t seq = 0;       // creation order, for eviction
-  std::size_t dropped = 0;     // events dropped while unclaimed
   std::uint64_t end() const noexcept { return base + log.size(); }
 };
 
@@ -96,8 +96,13 @@ class Subscription {
   friend class Router;
 };
 
-/// What a turn handle shares with its copies.
+/// What a turn handle shares with its copies. While one exists, the turn's events are kept.
 struct TurnCore {
+  TurnCore() = default;
+  TurnCore(const TurnCore&) = delete;
+  TurnCore& operator=(const TurnCore&) = delete;
+  ~TurnCore();
+  std::weak_ptr<Engine> engine;
   std::string thread_id;
   std::string turn_id;
   std::shared_ptr<TurnState> state;
@@ -109,7 +114,7 @@ struct TurnCore {
 /// the bounded client event queue. Touched only on the engine's executor.
 class Router {
  public:
-  explicit Router(const Limits& limits) : limits_(limits) {}
+  Router(const Limits& limits, Engine& engine) : limits_(limits), engine_(engine) {}
 
   void route(Notification&& n, Engine& engine);
   /// Gets (or creates, unclaimed) the state of a turn.
@@ -118,10 +123,14 @@ class Router {
   std::shared_ptr<TurnState> claim(const std::string& turn_id);
   void add_sub(TurnState& st, Subscription* sub);
   void remove_sub(TurnState& st, Subscription* sub);
+  /// A TurnCore of this turn went away.
+  void release_core(TurnState& st);
   void prune(TurnState& st);
   void fail_all(std::exception_ptr e);
 
   std::size_t buffered_claimed() const noexcept { return buffered_claimed_; }
+  /// Set by the reader while it waits for consumers (backpressure).
+  bool reader_paused = false;
 
   // client events
   std::deque<Notification> events;
@@ -138,7 +147,9 @@ class Router {
 
  private:
   void evict_unclaimed();
+  void abandon(TurnState& st);
   const Limits& limits_;
+  Engine& engine_;
   std::unordered_map<std::string, std::shared_ptr<TurnState>> turns_;
   std::uint64_t next_seq_ = 0;
   std::size_t unclaimed_ = 0;
@@ -153,6 +164,7 @@ struct PendingRequestState {
   std::atomic<bool> done{false};
   std::atomic<bool> resolved_by_server{false};
   asio::cancellation_signal handler_cancel;  // executor only
+  asio::cancellation_signal timeout_cancel;  // executor only
 };
 
 /// The connection: owns the transport, the request table, the router and the loops.
@@ -193,6 +205,8 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   /// Answers a server request (executor only).
   void send_reply(const std::shared_ptr<PendingRequestState>& st, const ServerReply& reply);
   void reader_resume() noexcept;
+  /// A turn completed: its per-turn approval handler is no longer needed.
+  void forget_turn_handler(const std::string& turn_id) { turn_handlers_.erase(turn_id); }
   std::exception_ptr failure() const noexcept { return failure_; }
   void throw_if_failed() const;
 
@@ -239,8 +253,6 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   bool writer_running_ = false;
   bool reader_running_ = false;
   asio::steady_timer reader_wake_;
-  bool reader_paused_ = false;
-  std::shared_ptr<void> loops_done_;
 
   json::parser parser_;
   Router router_;

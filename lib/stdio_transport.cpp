@@ -88,13 +88,16 @@ std::optional<std::string> find_on_path(const std::string& name) {
   return std::nullopt;
 }
 
-/// Kills the child when the parent thread that spawned it dies, and puts it in its own
-/// process group so a terminal's Ctrl-C reaches only the parent, which then closes it.
+/// In the child, before exec: SIGKILL it when the thread that spawned it dies (so it never
+/// outlives a killed parent), and put it in its own process group so a terminal's Ctrl-C reaches
+/// only the parent, which then closes it.
 struct child_setup {
   template <class Launcher>
   boost::system::error_code on_exec_setup(Launcher&, const bp::filesystem::path&,
                                           const char* const*) {
+    ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() == 1) ::_exit(127);  // the parent already died
     return {};
   }
 };
@@ -315,7 +318,7 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
   }
 
   asio::any_io_executor ex_;
-  const CodexConfig& cfg_;
+  CodexConfig cfg_;
   asio::writable_pipe in_;
   asio::readable_pipe out_;
   asio::readable_pipe err_;

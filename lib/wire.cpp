@@ -277,7 +277,7 @@ InitializeResponse parse_initialize_response(const json::object& o) {
   r.codex_home = opt_str(o, "codexHome");
   r.platform_family = opt_str(o, "platformFamily");
   r.platform_os = opt_str(o, "platformOs");
-  if (r.user_agent.empty() || r.server_name.empty() || r.server_version.empty())
+  if (r.server_name.empty() || r.server_version.empty())
     throw ProtocolError("initialize response missing required metadata (user_agent='" +
                         r.user_agent + "', server_name='" + r.server_name + "', server_version='" +
                         r.server_version + "')");

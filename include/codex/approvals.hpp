@@ -87,11 +87,12 @@ namespace detail {
 struct PendingRequestState;
 }
 
-/// A server request waiting for its answer. It is handed to the approval handler's caller side:
-/// it appears on the turn's stream (`Notification::request`) and through
-/// `AsyncCodex::next_event()` for requests without a turn, so a program can keep it, show it in a
-/// UI and answer it later from any thread. The first answer wins; later ones are ignored. If the
-/// handler has not answered when the program does, the handler's wait is cancelled.
+/// A server request waiting for its answer. It appears on the turn's stream
+/// (`Notification::request`), or through `AsyncCodex::next_event()` for requests without a turn,
+/// so a program can keep it, show it in a UI and answer it later from any thread — when the
+/// handler waits for that (`wait_for_answer()`, or any handler that has not answered yet). With
+/// no handler the request is refused at once and `respond()` returns false. The first answer
+/// wins; when the program answers first, the handler's wait is cancelled.
 class PendingRequest {
  public:
   PendingRequest() = default;

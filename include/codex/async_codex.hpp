@@ -209,7 +209,9 @@ class AsyncCodex {
   awaitable<AsyncThread> thread_unarchive(std::string thread_id, CallOptions opts = {});
   awaitable<boost::json::object> models(ModelsOptions opts = {});
 
-  /// A handle for a turn id this client did not start (it sees events from now on).
+  /// A handle for a turn id this client did not start (for example one started by
+  /// `thread.compact()`): it sees the turn's events still buffered and all later ones. For a turn
+  /// that completed before the handle existed, use `thread.read({.include_turns = true})`.
   AsyncTurnHandle turn_handle(std::string thread_id, std::string turn_id);
 
   /// Any other method: sends `method` with `params` and returns the result.

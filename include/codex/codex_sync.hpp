@@ -30,6 +30,8 @@ class TurnStream {
   TurnStream(TurnStream&&) noexcept;
   TurnStream& operator=(TurnStream&&) noexcept;
   ~TurnStream();
+  TurnStream(const TurnStream&) = delete;
+  TurnStream& operator=(const TurnStream&) = delete;
 
   /// The next event (blocking), or nullopt at the end. A timeout throws `TimeoutError` and
   /// leaves the stream usable.
@@ -67,7 +69,7 @@ class TurnStream {
 
  private:
   std::shared_ptr<detail::SyncRuntime> rt_;
-  std::shared_ptr<AsyncTurnStream> stream_;
+  std::shared_ptr<AsyncTurnStream> stream_;  // destroyed on the I/O thread
   std::deque<Notification> batch_;
   bool ended_ = false;
 };
@@ -76,8 +78,8 @@ class TurnStream {
 class TurnHandle {
  public:
   TurnHandle(std::shared_ptr<detail::SyncRuntime> rt, AsyncTurnHandle h);
-  const std::string& id() const noexcept { return h_.id(); }
-  const std::string& thread_id() const noexcept { return h_.thread_id(); }
+  const std::string& id() const noexcept { return h_->id(); }
+  const std::string& thread_id() const noexcept { return h_->thread_id(); }
   boost::json::object steer(Input input, CallOptions opts = {});
   boost::json::object interrupt(CallOptions opts = {});
   TurnStream stream();
@@ -88,11 +90,11 @@ class TurnHandle {
   /// Reads to the end; returns the result whatever the status.
   TurnResult collect(EventObserver on_event = {});
   /// The async handle (use it on `Codex::executor()`).
-  const AsyncTurnHandle& async_handle() const noexcept { return h_; }
+  const AsyncTurnHandle& async_handle() const noexcept { return *h_; }
 
  private:
   std::shared_ptr<detail::SyncRuntime> rt_;
-  AsyncTurnHandle h_;
+  std::shared_ptr<AsyncTurnHandle> h_;  // destroyed on the I/O thread
 };
 
 /// Blocking twin of `AsyncThread`.

@@ -136,7 +136,8 @@ std::exception_ptr make_jsonrpc_error(std::int64_t code, std::string message,
 bool is_overloaded_data(const boost::json::value& data) noexcept;
 
 /// True for transient overload: `ServerBusyError` (not `RetryLimitExceededError`: the server
-/// already retried) or any `JsonRpcError` whose data says overloaded.
+/// already retried), any `JsonRpcError` whose data says overloaded, and a `TurnFailedError`
+/// whose turn error says `serverOverloaded`.
 bool is_retryable_error(const std::exception& e) noexcept;
 /// @overload
 bool is_retryable_error(const std::exception_ptr& e) noexcept;

@@ -117,7 +117,9 @@ struct InitializeResponse {
   boost::json::object raw;
 };
 
-/// Parses and checks an `initialize` result (throws `ProtocolError` when metadata is missing).
+/// Parses and checks an `initialize` result: the server name and version come from `serverInfo`
+/// or, failing that, from `userAgent` (`<client>/<codex version> ...`); throws `ProtocolError`
+/// when neither gives both.
 InitializeResponse parse_initialize_response(const boost::json::object& o);
 
 /// `account/login/completed`.

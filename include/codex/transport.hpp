@@ -56,7 +56,8 @@ class Transport {
   virtual std::string describe() const = 0;
 };
 
-/// Makes the transport that spawns `codex app-server --listen stdio://` as `config` says.
+/// Makes the transport that spawns `codex app-server --listen stdio://` as `config` says (the
+/// transport keeps its own copy of `config`).
 std::unique_ptr<Transport> make_stdio_transport(boost::asio::any_io_executor executor,
                                                 const CodexConfig& config);
 
