@@ -21,8 +21,10 @@ bool is_space(char c) noexcept {
 }
 
 std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -108,15 +110,15 @@ std::optional<fs::path> normal_absolute(std::string_view p, std::string_view bas
   if (ec) return std::nullopt;
   out = out.lexically_normal();
   // "/a/b/" has an empty last element; drop it so that it compares like "/a/b".
-  while (out.has_relative_path() && out.filename().empty()) out = out.parent_path();
+  while (out.has_relative_path() && out.filename().empty())
+    out = out.parent_path();
   return out;
 }
 
 bool under_any_root(std::string_view path, const std::vector<std::string>& roots,
                     std::string_view base = {}) {
-  return std::any_of(roots.begin(), roots.end(), [&](const std::string& root) {
-    return path_is_under(path, root, base);
-  });
+  return std::any_of(roots.begin(), roots.end(),
+                     [&](const std::string& root) { return path_is_under(path, root, base); });
 }
 
 bool matches_any_prefix(std::string_view command, const std::vector<std::string>& prefixes) {
@@ -158,7 +160,9 @@ ServerReply file_change_reply(const AllowList& list, const ServerRequest& reques
   return ServerReply::decision(ApprovalDecision::accept);
 }
 
-boost::asio::awaitable<ServerReply> ready_reply(ServerReply reply) { co_return reply; }
+boost::asio::awaitable<ServerReply> ready_reply(ServerReply reply) {
+  co_return reply;
+}
 
 std::vector<FileChange> parse_changes(const json::array& changes) {
   std::vector<FileChange> out;
@@ -191,14 +195,17 @@ std::string unwrap_shell_command(std::string_view command) {
   std::size_t i = 0;
   auto shell = read_shell_word(s, i);
   if (!shell || !is_known_shell(*shell)) return std::string(command);
-  while (i < s.size() && is_space(s[i])) ++i;
+  while (i < s.size() && is_space(s[i]))
+    ++i;
   auto flag = read_shell_word(s, i);
   if (!flag || (*flag != "-c" && *flag != "-lc")) return std::string(command);
-  while (i < s.size() && is_space(s[i])) ++i;
+  while (i < s.size() && is_space(s[i]))
+    ++i;
   if (i >= s.size()) return std::string(command);
   auto body = read_shell_word(s, i);
   if (!body) return std::string(command);
-  while (i < s.size() && is_space(s[i])) ++i;
+  while (i < s.size() && is_space(s[i]))
+    ++i;
   if (i != s.size()) return std::string(command);  // more words: not a plain wrapper
   return *body;
 }
@@ -353,7 +360,8 @@ std::optional<FileChangeApprovalRequest> FileChangeApprovalRequest::from(
 
 ServerReply accept_with_execpolicy_amendment(std::vector<std::string> prefix_rule) {
   json::array rule;
-  for (auto& s : prefix_rule) rule.emplace_back(std::move(s));
+  for (auto& s : prefix_rule)
+    rule.emplace_back(std::move(s));
   json::object amendment;
   amendment["execpolicy_amendment"] = std::move(rule);
   json::object decision;
@@ -387,7 +395,8 @@ ServerReply user_input_answers(std::map<std::string, std::vector<std::string>> a
   json::object by_question;
   for (auto& [question, values] : answers) {
     json::array list;
-    for (auto& s : values) list.emplace_back(std::move(s));
+    for (auto& s : values)
+      list.emplace_back(std::move(s));
     json::object answer;
     answer["answers"] = std::move(list);
     by_question[question] = std::move(answer);

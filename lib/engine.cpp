@@ -640,8 +640,6 @@ void Engine::on_server_request(json::object& msg) {
   st->executor = executor_;
   if (r.id.is_int64()) server_requests_[r.id.get_int64()] = st;
 
-  ApprovalHandler h = handler_for(r);
-
   Notification n;
   n.method = r.method;
   n.params = r.params;
@@ -649,7 +647,7 @@ void Engine::on_server_request(json::object& msg) {
   router_.route(std::move(n), *this);
 
   auto self = shared_from_this();
-  asio::co_spawn(executor_, run_handler(st, std::move(h)),
+  asio::co_spawn(executor_, run_handler(st),
                  asio::bind_cancellation_slot(st->handler_cancel.slot(), asio::detached));
   if (config_.approval_timeout.count() > 0) {
     // Fail closed when nobody answers in time (cancelled by the answer).
@@ -657,6 +655,7 @@ void Engine::on_server_request(json::object& msg) {
     asio::co_spawn(
         executor_,
         [self, st, timeout]() -> asio::awaitable<void> {
+          if (st->done) co_return;  // answered before this coroutine started
           asio::steady_timer t(self->executor_, timeout);
           auto [ec] = co_await t.async_wait(asio::as_tuple(use_awaitable));
           if (!ec && !st->done.exchange(true)) {
@@ -668,9 +667,14 @@ void Engine::on_server_request(json::object& msg) {
   }
 }
 
-asio::awaitable<void> Engine::run_handler(std::shared_ptr<PendingRequestState> st,
-                                          ApprovalHandler h) {
+asio::awaitable<void> Engine::run_handler(std::shared_ptr<PendingRequestState> st) {
   auto self = shared_from_this();
+  // co_spawn starts this inline, inside the reader. Yield once so that what the reader already
+  // completed runs first: a `turn(...)` whose response came in the same read resumes and
+  // registers its per-turn handler before the handler is chosen.
+  co_await asio::post(executor_, use_awaitable);
+  if (st->done) co_return;  // answered or withdrawn meanwhile
+  ApprovalHandler h = handler_for(st->request);
   ServerReply reply;
   bool have = false;
   try {
@@ -680,10 +684,12 @@ asio::awaitable<void> Engine::run_handler(std::shared_ptr<PendingRequestState> s
     } else if (h.sync_handler()) {
       if (!sync_pool_) sync_pool_ = std::make_unique<asio::thread_pool>(2);
       auto fn = h.sync_handler();
-      const ServerRequest& req = st->request;
-      reply = co_await asio::co_spawn(
-          sync_pool_->get_executor(),
-          [fn, &req]() -> asio::awaitable<ServerReply> { co_return fn(req); }, use_awaitable);
+      const ServerRequest* req = &st->request;
+      // (A named function object: GCC 12 destroys a lambda temporary inside co_await twice.)
+      std::function<asio::awaitable<ServerReply>()> on_pool = [fn, req]() -> asio::awaitable<ServerReply> {
+        co_return fn(*req);
+      };
+      reply = co_await asio::co_spawn(sync_pool_->get_executor(), std::move(on_pool), use_awaitable);
       have = true;
     } else {
       reply = ServerReply::refuse(st->request);
@@ -700,12 +706,14 @@ asio::awaitable<void> Engine::run_handler(std::shared_ptr<PendingRequestState> s
     reply = ServerReply::with_error(-32603, "approval handler failed");
     have = true;
   }
+  st->handler_finished = true;
   if (have && !st->done.exchange(true)) send_reply(st, reply);
 }
 
 void Engine::send_reply(const std::shared_ptr<PendingRequestState>& st, const ServerReply& reply) {
   if (st->request.id.is_int64()) server_requests_.erase(st->request.id.get_int64());
-  st->handler_cancel.emit(asio::cancellation_type::terminal);
+  // Cancel a handler still waiting (the program answered first), never the one replying now.
+  if (!st->handler_finished) st->handler_cancel.emit(asio::cancellation_type::terminal);
   st->timeout_cancel.emit(asio::cancellation_type::terminal);
   if (failure_ || !transport_) return;
   json::object msg;

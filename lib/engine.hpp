@@ -165,6 +165,7 @@ struct PendingRequestState {
   std::atomic<bool> resolved_by_server{false};
   asio::cancellation_signal handler_cancel;  // executor only
   asio::cancellation_signal timeout_cancel;  // executor only
+  bool handler_finished = false;             // executor only: the handler returned
 };
 
 /// The connection: owns the transport, the request table, the router and the loops.
@@ -229,7 +230,7 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
                                         std::chrono::milliseconds timeout);
   asio::awaitable<void> reader_loop();
   asio::awaitable<void> writer_loop();
-  asio::awaitable<void> run_handler(std::shared_ptr<PendingRequestState> st, ApprovalHandler h);
+  asio::awaitable<void> run_handler(std::shared_ptr<PendingRequestState> st);
   void enqueue(std::string text);
   void on_response(json::object& msg);
   void on_server_request(json::object& msg);

@@ -11,6 +11,7 @@
 /// std::cout << result.final_response.value_or("");
 /// @endcode
 
+#include <codex/approval_policies.hpp>
 #include <codex/approvals.hpp>
 #include <codex/async_codex.hpp>
 #include <codex/codex_sync.hpp>
