@@ -347,7 +347,9 @@ asio::awaitable<void> Engine::ensure_started() {
 
 asio::awaitable<void> Engine::start_impl() {
   auto factory = config_.transport_factory;
-  transport_ = factory ? factory(executor_, config_) : make_stdio_transport(executor_, config_);
+  transport_ = factory             ? factory(executor_, config_)
+               : config_.endpoint ? make_endpoint_transport(executor_, config_)
+                                  : make_stdio_transport(executor_, config_);
   if (!transport_) throw CodexError("transport_factory returned no transport");
   log_->debug("starting " + transport_->describe());
   co_await transport_->open();

@@ -95,8 +95,16 @@ struct CodexConfig {
   std::chrono::milliseconds approval_timeout{0};
   /// Memory bounds.
   Limits limits;
-  /// Makes the transport (default: spawn `codex app-server` over stdio). Tests and remote
-  /// transports set it.
+  /// Connect to a running app-server instead of spawning one: `ws://HOST:PORT` (WebSocket, one
+  /// JSON-RPC message per text frame) or `unix:///path/to/socket`. Unset: spawn over stdio.
+  std::optional<std::string> endpoint;
+  /// Capability token for a `ws://` endpoint started with `--ws-auth capability-token`, or a
+  /// signed bearer token; sent as `Authorization: Bearer <token>`. Never logged.
+  std::optional<std::string> auth_token;
+  /// A file holding the token (read at connect time; trailing whitespace removed).
+  std::optional<std::string> auth_token_file;
+  /// Makes the transport (default: `endpoint` if set, else spawn `codex app-server` over stdio).
+  /// Tests and custom transports set it.
   std::function<std::unique_ptr<Transport>(boost::asio::any_io_executor, const CodexConfig&)>
       transport_factory;
 };

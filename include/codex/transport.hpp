@@ -61,6 +61,17 @@ class Transport {
 std::unique_ptr<Transport> make_stdio_transport(boost::asio::any_io_executor executor,
                                                 const CodexConfig& config);
 
+/// Makes the transport that connects to `config.endpoint` (`ws://` or `unix://`). Throws
+/// `std::invalid_argument` for an unsupported scheme.
+std::unique_ptr<Transport> make_endpoint_transport(boost::asio::any_io_executor executor,
+                                                   const CodexConfig& config);
+
+/// Health probe of a listening app-server: `GET /readyz` on `http_endpoint` (`http://HOST:PORT`
+/// or the `ws://HOST:PORT` endpoint itself). True on HTTP 200; false on any other answer, a
+/// connection failure, or when `timeout` passes. Never throws for network errors.
+boost::asio::awaitable<bool> probe_ready(std::string http_endpoint,
+                                         std::chrono::milliseconds timeout);
+
 /// Resolves the codex binary as documented on `CodexConfig` (throws `CodexError` if none).
 std::string resolve_codex_bin(const CodexConfig& config);
 
