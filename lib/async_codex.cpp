@@ -62,6 +62,12 @@ TurnResult AsyncTurnStream::result() const {
 awaitable<std::optional<Notification>> AsyncTurnStream::next(
     std::optional<std::chrono::milliseconds> timeout) {
   if (!sub_) co_return std::nullopt;
+  // Fast path: an event is already buffered (no timer, no nested coroutine).
+  if (auto ev = sub_->try_next()) {
+    if (!builder_) builder_ = std::make_unique<detail::ResultBuilder>();
+    builder_->feed(*ev);
+    co_return ev;
+  }
   auto sub = sub_;
   auto ev = co_await sub->next(timeout.value_or(std::chrono::milliseconds(0)));
   if (ev) {
@@ -141,7 +147,7 @@ awaitable<TurnResult> AsyncTurnHandle::run(EventObserver on_event) {
 namespace detail {
 
 void ResultBuilder::feed(const Notification& ev) {
-  auto& m = ev.method;
+  const std::string_view m = ev.method;  // (compares sizes first)
   if (m == "item/completed") {
     if (auto* it = ev.params.if_contains("item"); it && it->is_object())
       r.items.push_back(it->get_object());

@@ -55,6 +55,9 @@ std::string_view str_field(const json::object& o, std::string_view key) noexcept
   return {};
 }
 
+/// `s == literal`, comparing sizes first (`std::string == const char*` always calls memcmp).
+bool is(const std::string& s, std::string_view literal) noexcept { return std::string_view(s) == literal; }
+
 }  // namespace
 
 // ---------------------------------------------------------------- Subscription
@@ -79,7 +82,7 @@ Notification Subscription::take() {
   auto& slot = st.log[cursor_ - st.base];
   Notification out = (st.subs.size() == 1) ? std::move(slot) : slot;
   ++cursor_;
-  if (out.method == "turn/completed" && out.turn_id() == st.turn_id) finished_ = true;
+  if (is(out.method, "turn/completed") && out.turn_id() == st.turn_id) finished_ = true;
   engine_->router().prune(st);
   return out;
 }
@@ -99,7 +102,11 @@ asio::awaitable<std::optional<Notification>> Subscription::next(std::chrono::mil
     if (state_->completed) co_return std::nullopt;  // completion seen but pruned: nothing left
     if (state_->failure) std::rethrow_exception(state_->failure);
     waiter_ = &timer;
-    bool woken = co_await wait_on(timer, deadline);
+    // The wait inline (not through wait_on): one coroutine frame less per wake-up, which counts
+    // when many turns each get an event at a time.
+    timer.expires_at(deadline);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(use_awaitable));
+    const bool woken = ec == asio::error::operation_aborted;
     waiter_ = nullptr;
     if (!(cursor_ < state_->end()) && !closed_ && !state_->failure && !state_->completed) {
       if (!woken)
@@ -212,7 +219,7 @@ void Router::prune(TurnState& st) {
 
 void Router::route(Notification&& n, Engine& engine) {
   // Login completions go to their login's waiter.
-  if (n.method == "account/login/completed") {
+  if (is(n.method, "account/login/completed")) {
     auto id = str_field(n.params, "loginId");
     if (!id.empty()) {
       LoginCompleted lc;
@@ -234,8 +241,11 @@ void Router::route(Notification&& n, Engine& engine) {
   }
   auto turn_id = n.turn_id();
   if (!turn_id.empty()) {
-    auto st = state_for(std::string(turn_id));
-    bool completes = n.method == "turn/completed";
+    // The lookup key, without allocating one per event (real ids are longer than the SSO buffer).
+    thread_local std::string key;
+    key.assign(turn_id);
+    auto st = state_for(key);
+    bool completes = is(n.method, "turn/completed");
     if (completes) engine.forget_turn_handler(st->turn_id);
     if (st->abandoned) {
       if (completes) {
@@ -558,7 +568,7 @@ void Engine::on_message(std::string_view text) {
     Notification n;
     n.method = std::string(method->get_string());
     if (auto* p = msg->if_contains("params"); p && p->is_object()) n.params = std::move(p->get_object());
-    if (n.method == "serverRequest/resolved") {
+    if (is(n.method, "serverRequest/resolved")) {
       if (auto* rid = n.params.if_contains("requestId"); rid && rid->is_int64()) {
         auto it = server_requests_.find(rid->get_int64());
         if (it != server_requests_.end()) {
@@ -649,8 +659,10 @@ void Engine::on_server_request(json::object& msg) {
   router_.route(std::move(n), *this);
 
   auto self = shared_from_this();
+  // The completion handler holds `st`: the signal bound to the coroutine must outlive it.
   asio::co_spawn(executor_, run_handler(st),
-                 asio::bind_cancellation_slot(st->handler_cancel.slot(), asio::detached));
+                 asio::bind_cancellation_slot(st->handler_cancel.slot(),
+                                              [st](std::exception_ptr) {}));
   if (config_.approval_timeout.count() > 0) {
     // Fail closed when nobody answers in time (cancelled by the answer).
     auto timeout = config_.approval_timeout;
@@ -665,7 +677,7 @@ void Engine::on_server_request(json::object& msg) {
             self->send_reply(st, ServerReply::refuse(st->request));
           }
         },
-        asio::bind_cancellation_slot(st->timeout_cancel.slot(), asio::detached));
+        asio::bind_cancellation_slot(st->timeout_cancel.slot(), [st](std::exception_ptr) {}));
   }
 }
 

@@ -23,7 +23,6 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -36,6 +35,8 @@
 #include <cctype>
 #include <charconv>
 #include <csignal>
+#include <signal.h>
+#include <type_traits>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -50,6 +51,12 @@ namespace websocket = beast::websocket;
 using asio::use_awaitable;
 
 namespace {
+
+// NOTE: every translation unit linked with this one must see the same Asio configuration macros
+// (codex_sdk exports BOOST_ASIO_NO_DEPRECATED): the socket templates instantiated here are the
+// same types a program's own `tcp::socket` code uses, and Asio's handler-work code differs under
+// that macro.
+using io_executor = asio::any_io_executor;
 
 struct Endpoint {
   enum class Kind { ws, unix_socket } kind = Kind::ws;
@@ -170,11 +177,11 @@ void ignore_sigpipe() {
 
 template <class Protocol>
 class WebSocketTransport final : public Transport {
-  using lowest = beast::basic_stream<Protocol, asio::any_io_executor, beast::unlimited_rate_policy>;
+  using lowest = beast::basic_stream<Protocol, io_executor, beast::unlimited_rate_policy>;
 
  public:
   WebSocketTransport(asio::any_io_executor ex, const CodexConfig& cfg, Endpoint ep)
-      : ex_(ex), cfg_(cfg), ep_(std::move(ep)), ws_(ex) {}
+      : ex_(std::move(ex)), cfg_(cfg), ep_(std::move(ep)), ws_(ex_) {}
 
   ~WebSocketTransport() override { kill(); }
 
@@ -187,7 +194,7 @@ class WebSocketTransport final : public Transport {
                                                                     std::chrono::seconds(30));
     std::string host_header;
     if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
-      asio::ip::tcp::resolver resolver(ex_);
+      asio::ip::basic_resolver<asio::ip::tcp, io_executor> resolver(ex_);
       auto [rec, results] = co_await resolver.async_resolve(ep_.host, ep_.port,
                                                             asio::as_tuple(use_awaitable));
       if (rec) throw CodexError("cannot resolve " + ep_.text + ": " + rec.message());
@@ -324,7 +331,7 @@ class WebSocketTransport final : public Transport {
     }
   }
 
-  asio::any_io_executor ex_;
+  io_executor ex_;
   CodexConfig cfg_;
   Endpoint ep_;
   websocket::stream<lowest> ws_;
@@ -360,13 +367,13 @@ boost::asio::awaitable<bool> probe_ready(std::string http_endpoint,
     co_return false;
   }
   if (ep.kind != Endpoint::Kind::ws) co_return false;
-  auto ex = co_await asio::this_coro::executor;
+  io_executor ex = co_await asio::this_coro::executor;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  asio::ip::tcp::resolver resolver(ex);
+  asio::ip::basic_resolver<asio::ip::tcp, io_executor> resolver(ex);
   auto [rec, results] =
       co_await resolver.async_resolve(ep.host, ep.port, asio::as_tuple(use_awaitable));
   if (rec) co_return false;
-  beast::tcp_stream stream(ex);
+  beast::basic_stream<asio::ip::tcp, io_executor, beast::unlimited_rate_policy> stream(ex);
   stream.expires_at(deadline);
   auto [cec, connected] = co_await stream.async_connect(results, asio::as_tuple(use_awaitable));
   (void)connected;

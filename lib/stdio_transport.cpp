@@ -14,6 +14,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/writable_pipe.hpp>
@@ -136,13 +137,19 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
     std::vector<std::string> env = build_env();
     std::vector<std::string> args(argv_.begin() + 1, argv_.end());
     try {
+      // The launcher calls notify_fork() on the context of the executor it is given, in the
+      // parent and in the child. On the caller's context that would re-register every descriptor
+      // the program registered there (epoll refuses some, e.g. a file on stdin), so the process
+      // handle lives on a private context; the pipes stay on the client's executor.
+      auto lex = launch_ctx_.get_executor();
       if (cfg_.cwd) {
-        proc_.emplace(ex_, bp::filesystem::path(argv_[0]), args, bp::process_stdio{in_, out_, err_},
-                      bp::process_environment(env), bp::process_start_dir(*cfg_.cwd),
-                      child_setup{});
+        proc_.emplace(lex, bp::filesystem::path(argv_[0]), args,
+                      bp::process_stdio{in_, out_, err_}, bp::process_environment(env),
+                      bp::process_start_dir(*cfg_.cwd), child_setup{});
       } else {
-        proc_.emplace(ex_, bp::filesystem::path(argv_[0]), args, bp::process_stdio{in_, out_, err_},
-                      bp::process_environment(env), child_setup{});
+        proc_.emplace(lex, bp::filesystem::path(argv_[0]), args,
+                      bp::process_stdio{in_, out_, err_}, bp::process_environment(env),
+                      child_setup{});
       }
     } catch (const std::exception& e) {
       throw CodexError("failed to start `" + argv_[0] + "`: " + e.what());
@@ -323,6 +330,7 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
   asio::readable_pipe out_;
   asio::readable_pipe err_;
   std::shared_ptr<asio::readable_pipe> err_holder_;
+  asio::io_context launch_ctx_;  // only for the process handle (see open())
   std::optional<bp::process> proc_;
   std::optional<int> exit_status_;
   std::vector<std::string> argv_;

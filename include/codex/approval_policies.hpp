@@ -43,9 +43,9 @@ struct AllowList {
 
 /// The reply `allow_commands(list)` gives to `request`:
 /// - a command approval is accepted when it is a plain command (`kind` absent or `"command"`, no
-///   network context, no extra permissions), every inner command matches a prefix and has no
-///   shell control operator (`;`, `&`, `|`, `>`, `<`, a newline, `$(...)` or backticks outside
-///   single quotes), and the cwd rule holds; otherwise it is declined;
+///   network context, no extra permissions), every inner command matches a prefix, neither an
+///   inner command nor the whole command has a shell operator (see `has_shell_operators`), and
+///   the cwd rule holds; otherwise it is declined;
 /// - a file-change approval is accepted when `allow_file_changes_under_roots` is set and every
 ///   changed path is under a root. The paths come from `params.changes` or, when the server does
 ///   not send them (0.169.0 does not), from `file_change_item` — the `fileChange` item of the
@@ -67,8 +67,9 @@ std::string unwrap_shell_command(std::string_view command);
 /// prefix matches nothing).
 bool command_matches_prefix(std::string_view command, std::string_view prefix);
 
-/// True when `command` contains a shell control operator, a redirection or a substitution
-/// outside quotes (`$(`/backticks also inside double quotes).
+/// True when `command` contains, outside quotes, a control operator, a redirection or a
+/// grouping (`;` `&` `|` `<` `>` `(` `)`, a newline, a backslash-newline), a command substitution
+/// (`$(` or a backtick, also inside double quotes), or an unterminated quote.
 bool has_shell_operators(std::string_view command);
 
 /// True when `path` is `root` or inside it (both made absolute-normal with

@@ -24,3 +24,4 @@
 #include <codex/retry.hpp>
 #include <codex/transport.hpp>
 #include <codex/turn.hpp>
+#include <codex/typed.hpp>

@@ -155,18 +155,21 @@ bool read(const json::value& v, T& out, ParseError* e) {
       if (!read(kv.value(), slot, e)) level.child_failed(kv.key());
     }
     return level.ok();
-  } else if constexpr (is_nullable<T>::value) {
-    if (v.is_null()) {
-      out = nullptr;
+  } else if constexpr (is_nullable<T>::value || is_optional<T>::value) {
+    using U = typename T::value_type;
+    // For free-form JSON, `null` is a value like any other (kept, and written back).
+    if (v.is_null() && !std::is_same_v<U, json::value>) {
+      if constexpr (is_nullable<T>::value) out = nullptr;
+      else out.reset();
       return true;
     }
-    return read(v, out.emplace(), e);
-  } else if constexpr (is_optional<T>::value) {
-    if (v.is_null()) {
+    if (read(v, out.emplace(), e)) return true;
+    // A scalar or enum of the wrong JSON type leaves no value; an object keeps what was read.
+    if constexpr (std::is_scalar_v<U> || std::is_same_v<U, std::string> ||
+                  std::is_same_v<U, json::object> || requires { typename U::Value; }) {
       out.reset();
-      return true;
     }
-    return read(v, out.emplace(), e);
+    return false;
   } else {
     return from_json(v, out, e);
   }
