@@ -5,15 +5,19 @@
 
 #include <boost/json/parser.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
 #include <unistd.h>
+#include <vector>
 
 namespace bench {
 

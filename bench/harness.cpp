@@ -122,12 +122,21 @@ void Consumer::finish(Result& r) {
 
 // ---------------------------------------------------------------- scripts and request lines
 
+namespace {
+std::vector<std::string> g_scripts;
+}
+
 std::vector<std::string> fake_argv(const Params& p, const json::object& script) {
-  static int counter = 0;
-  std::string path = p.workdir + "/script-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(counter++) + ".json";
+  std::string path = p.workdir + "/codex-bench-script-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(g_scripts.size()) + ".json";
   std::ofstream(path) << json::serialize(script);
+  g_scripts.push_back(path);
   return {p.fake, "app-server", "--listen", "stdio://", "--script", path};
+}
+
+void remove_scripts() {
+  for (auto& s : g_scripts) ::unlink(s.c_str());
+  g_scripts.clear();
 }
 
 json::object stream_script(const Params& p) {

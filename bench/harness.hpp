@@ -107,6 +107,8 @@ struct Consumer {
 
 /// The fake app-server's script for a case (a file in `p.workdir`), and the argv to run it.
 std::vector<std::string> fake_argv(const Params& p, const json::object& script);
+/// Removes the script files `fake_argv` wrote.
+void remove_scripts();
 json::object stream_script(const Params& p);
 json::object k_turns_script(const Params& p);
 json::object echo_script();

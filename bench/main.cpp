@@ -79,7 +79,14 @@ int run_case(int argc, char** argv) {
   }
   auto it = cases().find(p.name);
   if (it == cases().end()) throw std::runtime_error("unknown case " + p.name);
-  Result r = it->second(p);
+  Result r;
+  try {
+    r = it->second(p);
+  } catch (...) {
+    remove_scripts();
+    throw;
+  }
+  remove_scripts();
   r["case"] = p.name;
   r["n"] = p.n;
   r["k"] = p.k;
@@ -250,6 +257,15 @@ struct Driver {
         keep(key(m + "_kturns", per_turn),
              run(m, {"k=" + std::to_string(kturns), "n=" + std::to_string(per_turn)}));
     }
+    for (auto& r : runs[key("async_kturns", per_turn)]) {
+      if (r.contains("error")) continue;
+      if (r.at("events").to_number<std::int64_t>() != kturns * (per_turn + 5) ||
+          r.at("completed").to_number<std::int64_t>() != kturns ||
+          r.at("delta_bytes").to_number<std::int64_t>() != kturns * per_turn * 4) {
+        std::cerr << "FAILED: async_kturns did not deliver every turn intact: " << json::serialize(r) << "\n";
+        failures++;
+      }
+    }
     const std::int64_t iters = quick ? 1000 : 10000;
     std::cerr << "round trips: " << iters << " each\n";
     for (int i = 0; i < reps; ++i)
@@ -308,7 +324,7 @@ struct Driver {
           << (min_ratio > 0 ? verdict(e / floor >= min_ratio) : "") << " |";
       t << " " << hwm(K(c)) << " |\n";
     };
-    t << "#### Streaming one turn, N = " << num(static_cast<double>(H)) << " deltas (N + 5 events)\n\n";
+    t << "### Streaming one turn, N = " << num(static_cast<double>(H)) << " deltas (N + 5 events)\n\n";
     t << "| path | events/s | CPU µs/event | ratio (events/s) | ratio (CPU) | target | | peak RSS MiB |\n"
          "|---|---:|---:|---:|---:|---|---|---:|\n";
     row("floor: `cat` of the recorded stream through a pipe, lines counted", "pipe_cat", "", NAN, NAN, 0);
@@ -331,7 +347,7 @@ struct Driver {
     // concurrent turns
     const std::string kk = key("async_kturns", per_turn), rk = key("async_stream_ref", kturns * per_turn);
     const double kt = best(kk, kEps), ref = best(rk, kEps);
-    t << "#### " << kturns << " concurrent turns on one `AsyncCodex` (" << per_turn
+    t << "### " << kturns << " concurrent turns on one `AsyncCodex` (" << per_turn
       << " deltas each, interleaved)\n\n";
     t << "| measurement | value | ratio (events/s) | ratio (CPU) | target | |\n|---|---:|---:|---:|---|---|\n";
     t << "| aggregate events/s | " << num(kt) << " | " << ratio(kt / ref) << " × one turn of "
@@ -350,7 +366,7 @@ struct Driver {
     // round trips
     const char* kRt = "rt_median_us";
     const double raw = best(key("rt_raw", 0), kRt, false);
-    t << "#### Request round trip (a trivial method, answered by the fake in echo mode)\n\n";
+    t << "### Request round trip (a trivial method, answered by the fake in echo mode)\n\n";
     t << "| path | median µs | mean µs | p99 µs | ratio | target | |\n|---|---:|---:|---:|---:|---|---|\n";
     auto rt = [&](const std::string& label, const std::string& c, bool target) {
       const std::string k = key(c, 0);
@@ -366,7 +382,7 @@ struct Driver {
     t << "\nmedian: the best of " << reps << " runs' medians; mean and p99: the median run's.\n\n";
 
     // memory
-    t << "#### Peak RSS (MiB, VmHWM of the process running the case) against N\n\n";
+    t << "### Peak RSS (MiB, VmHWM of the process running the case) against N\n\n";
     t << "| N | `AsyncTurnHandle::stream()` | `AsyncTurnHandle::run()` | `TurnHandle::stream()` | "
          "`TurnHandle::run()` | `TurnHandle::stream()`, limit " << num(static_cast<double>(kBoundedLimit))
       << " | parse floor | 2-thread floor |\n";
@@ -392,7 +408,7 @@ struct Driver {
       << " (maximum over the runs).\n\n";
 
     // throughput against N
-    t << "#### Events/s against N (best of the runs)\n\n| N |";
+    t << "### Events/s against N (best of the runs)\n\n| N |";
     for (auto& m : stream_modes) t << " " << m << " |";
     t << "\n|---:|";
     for (std::size_t i = 0; i < stream_modes.size(); ++i) t << "---:|";
@@ -405,7 +421,7 @@ struct Driver {
     t << "\n";
 
     if (real) {
-      t << "#### The real `codex app-server` (pinned CLI, offline against the scripted model server)\n\n";
+      t << "### The real `codex app-server` (pinned CLI, offline against the scripted model server)\n\n";
       const Result* s = first(key("real_start", 0));
       const Result* u = first(key("real_turn", 0));
       if (!s || !u || s->contains("skipped") || u->contains("skipped") || s->contains("error") || u->contains("error")) {
@@ -427,15 +443,17 @@ struct Driver {
 
     // chart data
     std::ofstream eps(out_dir + "/eps.dat"), rss(out_dir + "/rss.dat");
+    std::vector<std::string> columns = stream_modes;
+    columns.push_back("sync_stream_bounded");
     eps << "# N";
     rss << "# N";
-    for (auto& m : stream_modes) eps << ' ' << m, rss << ' ' << m;
+    for (auto& m : columns) eps << ' ' << m, rss << ' ' << m;
     eps << "\n";
     rss << "\n";
     for (auto n : sizes) {
       eps << n;
       rss << n;
-      for (auto& m : stream_modes) {
+      for (auto& m : columns) {
         double e = best(key(m, n), "eps"), h = most(key(m, n), "vmhwm_kib");
         eps << ' ' << (std::isnan(e) ? std::string("NaN") : std::to_string(e));
         rss << ' ' << (std::isnan(h) ? std::string("NaN") : std::to_string(h / 1024.0));

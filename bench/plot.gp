@@ -1,6 +1,7 @@
 # The chart of docs/performance.md, from the data codex_bench writes (eps.dat, rss.dat).
 #   gnuplot -e "dir='build/release/bench-results'; out='docs/performance.png'" bench/plot.gp
 # Columns: N pipe_cat pipe parse parse_route parse_2t async_stream async_run sync_stream sync_run
+#          sync_stream_bounded (TurnHandle::stream() with Limits::max_buffered_turn_events = 16384)
 
 if (!exists("dir")) dir = "bench-results"
 if (!exists("out")) out = "performance.png"
@@ -31,14 +32,16 @@ plot dir."/eps.dat" using 1:4 with linespoints dt 2 lc rgb "#555555" pt 2 lw 2 t
 
 set title "peak RSS of the process (max over runs)"
 set ylabel "MiB"
+set logscale y 2
 set format y "%g"
-set yrange [0:20]
+set yrange [4:*]
 plot dir."/rss.dat" using 1:4 with linespoints dt 2 lc rgb "#555555" pt 2 lw 2 title "floor: parse (1 thread)", \
      ''             using 1:6 with linespoints dt 2 lc rgb "#bcbd22" pt 4 lw 2 title "floor: parse, 2 threads", \
      ''             using 1:7 with linespoints lc rgb "#1f77b4" pt 5 lw 2 title "AsyncTurnHandle::stream()", \
      ''             using 1:8 with linespoints lc rgb "#17becf" pt 6 title "AsyncTurnHandle::run()", \
      ''             using 1:9 with linespoints lc rgb "#d62728" pt 7 lw 2 title "TurnHandle::stream() (sync)", \
      ''             using 1:10 with linespoints lc rgb "#ff7f0e" pt 8 title "TurnHandle::run() (sync)", \
+     ''             using 1:11 with linespoints dt 4 lc rgb "#9467bd" pt 9 title "TurnHandle::stream(), limit 16384", \
      16 with lines dt 4 lw 2 lc rgb "#2ca02c" title "target: 16 MiB"
 
 unset multiplot

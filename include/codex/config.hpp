@@ -44,9 +44,12 @@ struct Limits {
   std::size_t max_unclaimed_turns = 256;
   /// Events kept per unclaimed turn; past it the oldest events of that turn are dropped.
   std::size_t max_unclaimed_turn_events = 100000;
-  /// Events buffered for claimed turns and not yet read by any consumer. Past it the reader stops
-  /// reading the server (backpressure) until a consumer catches up.
-  std::size_t max_buffered_turn_events = 1u << 20;
+  /// Events buffered for claimed turns and not yet read by any consumer (about 0.8 KiB each).
+  /// Past it the reader stops reading the server (backpressure) until consumers have read half of
+  /// them. A program that keeps a turn handle it never reads while that turn produces more than
+  /// this many events stalls the connection (calls then time out): read every turn you start, or
+  /// drop its handle.
+  std::size_t max_buffered_turn_events = 1u << 16;
   /// Lines of the server's stderr kept for error messages.
   std::size_t stderr_tail_lines = 400;
 };
