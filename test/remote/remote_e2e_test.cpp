@@ -14,6 +14,7 @@
 #include <codex/codex.hpp>
 #include <codex/transport.hpp>
 
+#include "e2e_fixture.hpp"
 #include "mock_model_server.hpp"
 #include "real_codex.hpp"
 
@@ -63,80 +64,9 @@ using steady = std::chrono::steady_clock;
 
 constexpr const char* kToken = "cap-token-4f1d9a7e0b2c";
 
-// ---------------------------------------------------------------- watchdog
-
-class Watchdog {
- public:
-  explicit Watchdog(std::chrono::seconds limit) {
-    name_ = Catch::getResultCapture().getCurrentTestName();
-    thread_ = std::thread([this, limit] {
-      std::unique_lock lock(mutex_);
-      if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
-        std::fprintf(stderr, "\n[remote watchdog] test '%s' hung for %lld s. Aborting.\n",
-                     name_.c_str(), static_cast<long long>(limit.count()));
-        std::fflush(stderr);
-        // The daemons die with us (PR_SET_PDEATHSIG).
-        std::_Exit(124);
-      }
-    });
-  }
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::string name_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
-
-// ---------------------------------------------------------------- bounded coroutine runner
-
-template <class T>
-T run_async(asio::io_context& ioc, asio::awaitable<T> op, std::chrono::milliseconds timeout = 60s) {
-  struct State {
-    bool done = false;
-    std::exception_ptr error;
-    std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
-  };
-  auto st = std::make_shared<State>();
-  asio::cancellation_signal cancel;
-  if constexpr (std::is_void_v<T>) {
-    asio::co_spawn(ioc, std::move(op),
-                   asio::bind_cancellation_slot(cancel.slot(), [st](std::exception_ptr e) {
-                     st->error = e;
-                     st->done = true;
-                   }));
-  } else {
-    asio::co_spawn(ioc, std::move(op),
-                   asio::bind_cancellation_slot(cancel.slot(), [st](std::exception_ptr e, T v) {
-                     st->error = e;
-                     if (!e) st->value.emplace(std::move(v));
-                     st->done = true;
-                   }));
-  }
-  auto drive = [&](steady::time_point deadline) {
-    while (!st->done && steady::now() < deadline) {
-      if (ioc.stopped()) ioc.restart();
-      ioc.run_one_until(deadline);
-    }
-  };
-  drive(steady::now() + timeout);
-  if (!st->done) {
-    cancel.emit(asio::cancellation_type::terminal);
-    drive(steady::now() + 5s);
-    FAIL("async operation did not finish within " << timeout.count() << " ms");
-  }
-  if (st->error) std::rethrow_exception(st->error);
-  if constexpr (!std::is_void_v<T>) return std::move(*st->value);
-}
+// The watchdog and the bounded coroutine runner are the e2e suite's (test/e2e/e2e_fixture.hpp).
+using e2e::run_async;
+using e2e::Watchdog;
 
 // ---------------------------------------------------------------- the daemon
 
