@@ -127,3 +127,8 @@ codex_sample_single(concurrent_turns concurrent_turns/main.cpp
 codex_sample_twin(interactive_approver interactive_approver/main.cpp
   STDIN "y\\n"
   EXPECT "command: .*touch approved.txt.*allow\\? .*approved.*approved.txt exists")
+
+# An allow-list approval policy (codex::allow_commands): a listed command runs, an unlisted one is
+# declined.
+codex_sample_single(allow_list_policy allow_list_policy/main.cpp
+  EXPECT "touch allowed.txt' -> completed.*rm -f allowed.txt' -> declined.*allowed.txt exists: yes")
