@@ -5,6 +5,7 @@
 
 #include <boost/json/parser.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
@@ -16,7 +17,6 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
-#include <unistd.h>
 #include <vector>
 
 namespace bench {
@@ -78,7 +78,8 @@ void consume(const json::value& v, Consumer& c) {
   if (method.empty()) return;
   std::string_view delta;
   if (method == kDelta)
-    if (auto* p = o.if_contains("params"); p && p->is_object()) delta = str(p->get_object(), "delta");
+    if (auto* p = o.if_contains("params"); p && p->is_object())
+      delta = str(p->get_object(), "delta");
   c.on(method, delta);
 }
 
@@ -102,7 +103,9 @@ void stream_result(Result& r, Consumer& c, const Window& w) {
   r["busiest_thread_us_per_event"] = w.busiest * 1e6 / static_cast<double>(c.events);
 }
 
-std::int64_t expected_lines(const Params& p) { return 1 + p.k * (p.n + 5); }
+std::int64_t expected_lines(const Params& p) {
+  return 1 + p.k * (p.n + 5);
+}
 
 }  // namespace
 
@@ -199,7 +202,9 @@ Result floor_parse_route(const Params& p) {
   json::parser parser;
   struct Hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
   };
   std::unordered_map<std::string, std::deque<json::value>, Hash, std::equal_to<>> turns;
   std::vector<std::deque<json::value>*> ready;
@@ -215,7 +220,8 @@ Result floor_parse_route(const Params& p) {
         if (!o.contains("method")) return true;  // the turn/start response
         auto turn = turn_of(o);
         auto it = turns.find(turn);
-        if (it == turns.end()) it = turns.emplace(std::string(turn), std::deque<json::value>()).first;
+        if (it == turns.end())
+          it = turns.emplace(std::string(turn), std::deque<json::value>()).first;
         if (it->second.empty()) ready.push_back(&it->second);
         it->second.push_back(std::move(v));
         return true;
@@ -273,8 +279,10 @@ Result floor_parse_2t(const Params& p) {
             std::unique_lock lk(mu);
             space.wait(lk, [&] { return shared.size() < kMaxQueued; });
             wake = shared.empty();
-            if (wake) shared.swap(batch);
-            else std::move(batch.begin(), batch.end(), std::back_inserter(shared));
+            if (wake)
+              shared.swap(batch);
+            else
+              std::move(batch.begin(), batch.end(), std::back_inserter(shared));
           }
           batch.clear();
           if (wake) cv.notify_one();
@@ -294,7 +302,8 @@ Result floor_parse_2t(const Params& p) {
       local.swap(shared);
     }
     space.notify_one();
-    for (auto& v : local) consume(v, c);
+    for (auto& v : local)
+      consume(v, c);
     local.clear();
     if (c.completed >= static_cast<std::uint64_t>(p.k)) break;
   }

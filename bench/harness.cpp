@@ -4,20 +4,20 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <spawn.h>
 #include <stdexcept>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 extern char** environ;
 
@@ -36,7 +36,9 @@ double thread_cpu_s() noexcept {
 double process_cpu_s() noexcept {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  auto tv = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
@@ -69,7 +71,8 @@ Child spawn_child(const std::vector<std::string>& argv) {
   ::posix_spawn_file_actions_adddup2(&fa, in[0], 0);
   ::posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   std::vector<char*> args;
-  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
   int rc = ::posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
@@ -135,7 +138,8 @@ std::vector<std::string> fake_argv(const Params& p, const json::object& script) 
 }
 
 void remove_scripts() {
-  for (auto& s : g_scripts) ::unlink(s.c_str());
+  for (auto& s : g_scripts)
+    ::unlink(s.c_str());
   g_scripts.clear();
 }
 
@@ -152,23 +156,30 @@ json::object k_turns_script(const Params& p) {
   for (std::int64_t i = 1; i < p.k; ++i)
     reactions.push_back(json::array{json::object{{"default", "response"}}});
   json::array ids;
-  for (std::int64_t i = 1; i <= p.k; ++i) ids.push_back(json::string("turn_" + std::to_string(i)));
-  json::object st{{"deltas", p.n},     {"text", p.text},         {"turns", p.k},
-                  {"respond", false},  {"turn_ids", std::move(ids)}};
+  for (std::int64_t i = 1; i <= p.k; ++i)
+    ids.push_back(json::string("turn_" + std::to_string(i)));
+  json::object st{{"deltas", p.n},
+                  {"text", p.text},
+                  {"turns", p.k},
+                  {"respond", false},
+                  {"turn_ids", std::move(ids)}};
   reactions.push_back(json::array{json::object{{"default", "response"}},
                                   json::object{{"stream_turn", std::move(st)}}});
   return json::object{{"on", json::object{{"turn/start", std::move(reactions)}}}};
 }
 
-json::object echo_script() { return json::object{{"echo", true}}; }
+json::object echo_script() {
+  return json::object{{"echo", true}};
+}
 
 std::string initialize_line(std::int64_t id) {
-  json::object msg{{"id", id},
-                   {"method", "initialize"},
-                   {"params", json::object{{"clientInfo", json::object{{"name", "codex_cpp_bench"},
-                                                                       {"title", "bench"},
-                                                                       {"version", "0"}}},
-                                           {"capabilities", json::object{{"experimentalApi", true}}}}}};
+  json::object msg{
+      {"id", id},
+      {"method", "initialize"},
+      {"params", json::object{{"clientInfo", json::object{{"name", "codex_cpp_bench"},
+                                                          {"title", "bench"},
+                                                          {"version", "0"}}},
+                              {"capabilities", json::object{{"experimentalApi", true}}}}}};
   return json::serialize(msg) + "\n";
 }
 
@@ -221,7 +232,9 @@ RawServer::RawServer(const std::vector<std::string>& argv, bool start_thread)
   if (!pending.empty()) throw std::runtime_error("unexpected output after thread/start");
 }
 
-RawServer::~RawServer() { reap_child(child); }
+RawServer::~RawServer() {
+  reap_child(child);
+}
 
 std::string RawServer::read_line() {
   for (;;) {
@@ -242,8 +255,11 @@ std::string RawServer::read_line() {
 void latency_summary(std::vector<double>& s, Result& r) {
   std::sort(s.begin(), s.end());
   double sum = 0;
-  for (double x : s) sum += x;
-  auto at = [&](double q) { return s[std::min(s.size() - 1, static_cast<std::size_t>(q * static_cast<double>(s.size())))]; };
+  for (double x : s)
+    sum += x;
+  auto at = [&](double q) {
+    return s[std::min(s.size() - 1, static_cast<std::size_t>(q * static_cast<double>(s.size())))];
+  };
   r["iters"] = s.size();
   r["rt_median_us"] = at(0.5) * 1e6;
   r["rt_mean_us"] = sum / static_cast<double>(s.size()) * 1e6;

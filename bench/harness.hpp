@@ -5,14 +5,14 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <sys/types.h>
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <vector>
 
 namespace bench {
@@ -99,7 +99,8 @@ struct Consumer {
   }
   void fold() {
     delta_bytes += text.size();
-    for (unsigned char c : text) sum += c;
+    for (unsigned char c : text)
+      sum += c;
     text.clear();
   }
   void finish(Result& r);
@@ -133,12 +134,12 @@ struct RawServer {
 };
 
 // Cases. Each returns its result object (printed by main).
-Result floor_pipe(const Params& p);        // read + count lines (fake or cat)
-Result floor_parse(const Params& p);       // + boost::json parse of every line
-Result floor_parse_route(const Params& p); // + route into a per-turn deque, consume
-Result floor_parse_2t(const Params& p);    // reader thread parses, consumer thread consumes
-Result floor_dump(const Params& p);        // writes the turn's bytes to p.file (for pipe_cat)
-Result floor_rt(const Params& p);          // raw ping-pong with the fake (echo) or cat
+Result floor_pipe(const Params& p);         // read + count lines (fake or cat)
+Result floor_parse(const Params& p);        // + boost::json parse of every line
+Result floor_parse_route(const Params& p);  // + route into a per-turn deque, consume
+Result floor_parse_2t(const Params& p);     // reader thread parses, consumer thread consumes
+Result floor_dump(const Params& p);         // writes the turn's bytes to p.file (for pipe_cat)
+Result floor_rt(const Params& p);           // raw ping-pong with the fake (echo) or cat
 Result sdk_async_stream(const Params& p);
 Result sdk_async_run(const Params& p);
 Result sdk_sync_stream(const Params& p);

@@ -13,6 +13,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,10 +28,6 @@
 #include <iostream>
 #include <map>
 #include <sstream>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #ifndef FAKE_APP_SERVER_PATH
 #define FAKE_APP_SERVER_PATH ""
@@ -42,14 +42,22 @@ namespace {
 
 const std::map<std::string, std::function<Result(const Params&)>>& cases() {
   static const std::map<std::string, std::function<Result(const Params&)>> m{
-      {"pipe_cat", floor_pipe},          {"pipe", floor_pipe},
-      {"parse", floor_parse},            {"parse_route", floor_parse_route},
-      {"parse_2t", floor_parse_2t},      {"dump", floor_dump},
-      {"rt_cat", floor_rt},              {"rt_raw", floor_rt},
-      {"async_stream", sdk_async_stream}, {"async_run", sdk_async_run},
-      {"sync_stream", sdk_sync_stream},  {"sync_run", sdk_sync_run},
-      {"async_kturns", sdk_async_kturns}, {"rt_async", sdk_async_rt},
-      {"rt_sync", sdk_sync_rt},          {"real_start", real_start},
+      {"pipe_cat", floor_pipe},
+      {"pipe", floor_pipe},
+      {"parse", floor_parse},
+      {"parse_route", floor_parse_route},
+      {"parse_2t", floor_parse_2t},
+      {"dump", floor_dump},
+      {"rt_cat", floor_rt},
+      {"rt_raw", floor_rt},
+      {"async_stream", sdk_async_stream},
+      {"async_run", sdk_async_run},
+      {"sync_stream", sdk_sync_stream},
+      {"sync_run", sdk_sync_run},
+      {"async_kturns", sdk_async_kturns},
+      {"rt_async", sdk_async_rt},
+      {"rt_sync", sdk_sync_rt},
+      {"real_start", real_start},
       {"real_turn", real_turn},
   };
   return m;
@@ -67,15 +75,24 @@ int run_case(int argc, char** argv) {
     auto eq = a.find('=');
     if (eq == std::string::npos) throw std::runtime_error("bad argument " + a);
     std::string k = a.substr(0, eq), v = a.substr(eq + 1);
-    if (k == "n") p.n = std::stoll(v);
-    else if (k == "k") p.k = std::stoll(v);
-    else if (k == "iters") p.iters = std::stoll(v);
-    else if (k == "text") p.text = v;
-    else if (k == "file") p.file = v;
-    else if (k == "workdir") p.workdir = v;
-    else if (k == "fake") p.fake = v;
-    else if (k == "limit") p.limit = std::stoll(v);
-    else throw std::runtime_error("unknown parameter " + k);
+    if (k == "n")
+      p.n = std::stoll(v);
+    else if (k == "k")
+      p.k = std::stoll(v);
+    else if (k == "iters")
+      p.iters = std::stoll(v);
+    else if (k == "text")
+      p.text = v;
+    else if (k == "file")
+      p.file = v;
+    else if (k == "workdir")
+      p.workdir = v;
+    else if (k == "fake")
+      p.fake = v;
+    else if (k == "limit")
+      p.limit = std::stoll(v);
+    else
+      throw std::runtime_error("unknown parameter " + k);
   }
   auto it = cases().find(p.name);
   if (it == cases().end()) throw std::runtime_error("unknown case " + p.name);
@@ -112,9 +129,11 @@ struct Driver {
   /// Runs one case in a child process; returns its result plus ru_maxrss, or an "error".
   Result run(const std::string& name, std::vector<std::string> args) {
     std::vector<std::string> argv{self, "case", name, "workdir=" + workdir};
-    for (auto& a : args) argv.push_back(a);
+    for (auto& a : args)
+      argv.push_back(a);
     std::cerr << "  " << name;
-    for (auto& a : args) std::cerr << ' ' << a;
+    for (auto& a : args)
+      std::cerr << ' ' << a;
     std::cerr << std::flush;
     int out[2];
     if (::pipe(out) != 0) throw std::runtime_error("pipe");
@@ -123,7 +142,8 @@ struct Driver {
     ::posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     ::posix_spawn_file_actions_addclose(&fa, out[0]);
     std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
+    for (auto& a : argv)
+      cargv.push_back(a.data());
     cargv.push_back(nullptr);
     pid_t pid = -1;
     int rc = ::posix_spawn(&pid, self.c_str(), &fa, nullptr, cargv.data(), environ);
@@ -149,12 +169,15 @@ struct Driver {
     json::value v = json::parse(last, ec);
     if (!ec && v.is_object()) r = v.as_object();
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || ec) {
-      r["error"] = "exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      r["error"] = "exit status " +
+                   std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
       r["case"] = name;
     }
     r["ru_maxrss_kib"] = ru.ru_maxrss;
-    if (auto* e = r.if_contains("eps")) std::cerr << "  " << static_cast<std::int64_t>(e->to_number<double>()) << " ev/s";
-    if (auto* e = r.if_contains("rt_median_us")) std::cerr << "  " << e->to_number<double>() << " us";
+    if (auto* e = r.if_contains("eps"))
+      std::cerr << "  " << static_cast<std::int64_t>(e->to_number<double>()) << " ev/s";
+    if (auto* e = r.if_contains("rt_median_us"))
+      std::cerr << "  " << e->to_number<double>() << " us";
     if (auto* e = r.if_contains("error")) {
       std::cerr << "  FAILED " << e->as_string();
       ++failures;
@@ -168,7 +191,9 @@ struct Driver {
   // (the one least disturbed by other load on the machine), CPU per event as the median, memory
   // as the maximum.
   std::map<std::string, std::vector<Result>> runs;
-  static std::string key(const std::string& c, std::int64_t n) { return c + "@" + std::to_string(n); }
+  static std::string key(const std::string& c, std::int64_t n) {
+    return c + "@" + std::to_string(n);
+  }
   void keep(const std::string& k, const Result& r) { runs[k].push_back(r); }
   std::vector<double> values(const std::string& k, const char* metric) const {
     std::vector<double> v;
@@ -196,8 +221,9 @@ struct Driver {
   }
 
   static constexpr std::int64_t kBoundedLimit = 16384;
-  const std::vector<std::string> stream_modes{"pipe_cat", "pipe", "parse", "parse_route", "parse_2t",
-                                              "async_stream", "async_run", "sync_stream", "sync_run"};
+  const std::vector<std::string> stream_modes{"pipe_cat",    "pipe",        "parse",
+                                              "parse_route", "parse_2t",    "async_stream",
+                                              "async_run",   "sync_stream", "sync_run"};
 
   /// Every path must have delivered the same events with the same delta bytes.
   void check_agree(std::int64_t n) {
@@ -214,8 +240,8 @@ struct Driver {
           ok = ok && r.at("delta_bytes").to_number<std::int64_t>() == n * 4 &&
                r.at("checksum").to_number<std::int64_t>() == n * ('t' + 'o' + 'k' + ' ');
         if (!ok) {
-          std::cerr << "FAILED: " << m << " at N = " << n << " did not deliver the turn intact: "
-                    << json::serialize(r) << "\n";
+          std::cerr << "FAILED: " << m << " at N = " << n
+                    << " did not deliver the turn intact: " << json::serialize(r) << "\n";
           failures++;
         }
       }
@@ -240,7 +266,8 @@ struct Driver {
         // The sync stream again, with a small buffer limit: what bounds its memory when the
         // consumer thread falls behind.
         keep(key("sync_stream_bounded", n),
-             run("sync_stream", {"n=" + std::to_string(n), "limit=" + std::to_string(kBoundedLimit)}));
+             run("sync_stream",
+                 {"n=" + std::to_string(n), "limit=" + std::to_string(kBoundedLimit)}));
       }
       fs::remove(file);
       check_agree(n);
@@ -262,7 +289,8 @@ struct Driver {
       if (r.at("events").to_number<std::int64_t>() != kturns * (per_turn + 5) ||
           r.at("completed").to_number<std::int64_t>() != kturns ||
           r.at("delta_bytes").to_number<std::int64_t>() != kturns * per_turn * 4) {
-        std::cerr << "FAILED: async_kturns did not deliver every turn intact: " << json::serialize(r) << "\n";
+        std::cerr << "FAILED: async_kturns did not deliver every turn intact: "
+                  << json::serialize(r) << "\n";
         failures++;
       }
     }
@@ -274,7 +302,8 @@ struct Driver {
     if (real) {
       std::cerr << "real codex app-server\n";
       keep(key("real_start", 0), run("real_start", {"iters=" + std::string(quick ? "2" : "7")}));
-      keep(key("real_turn", 0), run("real_turn", {"iters=" + std::string(quick ? "2" : "7"), "n=50"}));
+      keep(key("real_turn", 0),
+           run("real_turn", {"iters=" + std::string(quick ? "2" : "7"), "n=50"}));
     }
     report(kturns, per_turn);
   }
@@ -317,46 +346,57 @@ struct Driver {
                    double floor, double floor_cpu, double min_ratio) {
       double e = best(K(c), kEps), cpu = median(K(c), kBusy);
       t << "| " << label << " | " << num(e) << " | " << num(cpu, 3) << " | ";
-      if (vs.empty()) t << " | | | |";
+      if (vs.empty())
+        t << " | | | |";
       else
         t << ratio(e / floor) << " × " << vs << " | " << ratio(floor_cpu / cpu) << " | "
           << (min_ratio > 0 ? "≥ " + ratio(min_ratio) : "") << " | "
           << (min_ratio > 0 ? verdict(e / floor >= min_ratio) : "") << " |";
       t << " " << hwm(K(c)) << " |\n";
     };
-    t << "### Streaming one turn, N = " << num(static_cast<double>(H)) << " deltas (N + 5 events)\n\n";
-    t << "| path | events/s | CPU µs/event | ratio (events/s) | ratio (CPU) | target | | peak RSS MiB |\n"
+    t << "### Streaming one turn, N = " << num(static_cast<double>(H))
+      << " deltas (N + 5 events)\n\n";
+    t << "| path | events/s | CPU µs/event | ratio (events/s) | ratio (CPU) | target | | peak RSS "
+         "MiB |\n"
          "|---|---:|---:|---:|---:|---|---|---:|\n";
-    row("floor: `cat` of the recorded stream through a pipe, lines counted", "pipe_cat", "", NAN, NAN, 0);
+    row("floor: `cat` of the recorded stream through a pipe, lines counted", "pipe_cat", "", NAN,
+        NAN, 0);
     row("floor: the fake's stream through the pipe, lines counted", "pipe", "", NAN, NAN, 0);
     row("floor: + `boost::json` parse of each line (1 thread)", "parse", "", NAN, NAN, 0);
-    row("floor: + routing into a per-turn deque (1 thread)", "parse_route", "parse", parse, parse_cpu, 0);
-    row("floor: parse on a reader thread, consume on another (2 threads)", "parse_2t", "parse", parse, parse_cpu, 0);
+    row("floor: + routing into a per-turn deque (1 thread)", "parse_route", "parse", parse,
+        parse_cpu, 0);
+    row("floor: parse on a reader thread, consume on another (2 threads)", "parse_2t", "parse",
+        parse, parse_cpu, 0);
     row("`AsyncTurnHandle::stream()`", "async_stream", "parse", parse, parse_cpu, 0.70);
     row("`AsyncTurnHandle::run()`", "async_run", "parse", parse, parse_cpu, 0);
     row("`TurnHandle::stream()` (sync `Codex`)", "sync_stream", "2-thread", two, two_cpu, 0.70);
     row("`TurnHandle::run()` (sync `Codex`)", "sync_run", "2-thread", two, two_cpu, 0);
-    row("`TurnHandle::stream()`, `max_buffered_turn_events` = " + num(static_cast<double>(kBoundedLimit)),
+    row("`TurnHandle::stream()`, `max_buffered_turn_events` = " +
+            num(static_cast<double>(kBoundedLimit)),
         "sync_stream_bounded", "2-thread", two, two_cpu, 0);
-    t << "\nevents/s: best of " << reps << " runs; CPU µs/event: the busiest thread's CPU time over the "
+    t << "\nevents/s: best of " << reps
+      << " runs; CPU µs/event: the busiest thread's CPU time over the "
          "timed window (median), which bounds a path's throughput whatever else the machine runs. "
          "The fake's own output rate is the `pipe` row against `pipe_cat` ("
       << ratio(best(K("pipe"), kEps) / best(K("pipe_cat"), kEps)) << " ×); "
       << num(median(K("pipe"), "bytes") / static_cast<double>(H + 5), 0) << " bytes per event.\n\n";
 
     // concurrent turns
-    const std::string kk = key("async_kturns", per_turn), rk = key("async_stream_ref", kturns * per_turn);
+    const std::string kk = key("async_kturns", per_turn),
+                      rk = key("async_stream_ref", kturns * per_turn);
     const double kt = best(kk, kEps), ref = best(rk, kEps);
     t << "### " << kturns << " concurrent turns on one `AsyncCodex` (" << per_turn
       << " deltas each, interleaved)\n\n";
-    t << "| measurement | value | ratio (events/s) | ratio (CPU) | target | |\n|---|---:|---:|---:|---|---|\n";
+    t << "| measurement | value | ratio (events/s) | ratio (CPU) | target | "
+         "|\n|---|---:|---:|---:|---|---|\n";
     t << "| aggregate events/s | " << num(kt) << " | " << ratio(kt / ref) << " × one turn of "
       << num(static_cast<double>(kturns * per_turn)) << " deltas (" << num(ref) << " ev/s) | "
-      << ratio(median(rk, kBusy) / median(kk, kBusy)) << " | ≥ 0.80 | " << verdict(kt / ref >= 0.8) << " |\n";
+      << ratio(median(rk, kBusy) / median(kk, kBusy)) << " | ≥ 0.80 | " << verdict(kt / ref >= 0.8)
+      << " |\n";
     const double kparse = best(key("parse_kturns", per_turn), kEps);
     t << "| the same interleaved stream: parse floor | " << num(kparse) << " | SDK "
-      << ratio(kt / kparse) << " × this floor | " << ratio(median(key("parse_kturns", per_turn), kBusy) / median(kk, kBusy))
-      << " | | |\n";
+      << ratio(kt / kparse) << " × this floor | "
+      << ratio(median(key("parse_kturns", per_turn), kBusy) / median(kk, kBusy)) << " | | |\n";
     t << "| the same interleaved stream: the fake's rate (pipe floor) | "
       << num(best(key("pipe_kturns", per_turn), kEps)) << " | | | | |\n";
     t << "| slowest turn / median turn (time to `turn/completed`) | "
@@ -367,7 +407,8 @@ struct Driver {
     const char* kRt = "rt_median_us";
     const double raw = best(key("rt_raw", 0), kRt, false);
     t << "### Request round trip (a trivial method, answered by the fake in echo mode)\n\n";
-    t << "| path | median µs | mean µs | p99 µs | ratio | target | |\n|---|---:|---:|---:|---:|---|---|\n";
+    t << "| path | median µs | mean µs | p99 µs | ratio | target | "
+         "|\n|---|---:|---:|---:|---:|---|---|\n";
     auto rt = [&](const std::string& label, const std::string& c, bool target) {
       const std::string k = key(c, 0);
       double m = best(k, kRt, false);
@@ -384,15 +425,15 @@ struct Driver {
     // memory
     t << "### Peak RSS (MiB, VmHWM of the process running the case) against N\n\n";
     t << "| N | `AsyncTurnHandle::stream()` | `AsyncTurnHandle::run()` | `TurnHandle::stream()` | "
-         "`TurnHandle::run()` | `TurnHandle::stream()`, limit " << num(static_cast<double>(kBoundedLimit))
-      << " | parse floor | 2-thread floor |\n";
+         "`TurnHandle::run()` | `TurnHandle::stream()`, limit "
+      << num(static_cast<double>(kBoundedLimit)) << " | parse floor | 2-thread floor |\n";
     t << "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     double worst = 0, worst_default = 0;
     std::string worst_path;
     for (auto n : sizes) {
       t << "| " << num(static_cast<double>(n));
-      for (std::string c : {"async_stream", "async_run", "sync_stream", "sync_run", "sync_stream_bounded",
-                            "parse", "parse_2t"}) {
+      for (std::string c : {"async_stream", "async_run", "sync_stream", "sync_run",
+                            "sync_stream_bounded", "parse", "parse_2t"}) {
         t << " | " << hwm(key(c, n));
         if (n == sizes.back() && c.find("parse") == std::string::npos) {
           double h = most(key(c, n), "vmhwm_kib");
@@ -409,32 +450,43 @@ struct Driver {
 
     // throughput against N
     t << "### Events/s against N (best of the runs)\n\n| N |";
-    for (auto& m : stream_modes) t << " " << m << " |";
+    for (auto& m : stream_modes)
+      t << " " << m << " |";
     t << "\n|---:|";
-    for (std::size_t i = 0; i < stream_modes.size(); ++i) t << "---:|";
+    for (std::size_t i = 0; i < stream_modes.size(); ++i)
+      t << "---:|";
     t << "\n";
     for (auto n : sizes) {
       t << "| " << num(static_cast<double>(n)) << " |";
-      for (auto& m : stream_modes) t << " " << num(best(key(m, n), kEps)) << " |";
+      for (auto& m : stream_modes)
+        t << " " << num(best(key(m, n), kEps)) << " |";
       t << "\n";
     }
     t << "\n";
 
     if (real) {
-      t << "### The real `codex app-server` (pinned CLI, offline against the scripted model server)\n\n";
+      t << "### The real `codex app-server` (pinned CLI, offline against the scripted model "
+           "server)\n\n";
       const Result* s = first(key("real_start", 0));
       const Result* u = first(key("real_turn", 0));
-      if (!s || !u || s->contains("skipped") || u->contains("skipped") || s->contains("error") || u->contains("error")) {
+      if (!s || !u || s->contains("skipped") || u->contains("skipped") || s->contains("error") ||
+          u->contains("error")) {
         const Result* bad = (s && (s->contains("skipped") || s->contains("error"))) ? s : u;
-        t << "Skipped: " << (bad && bad->contains("skipped") ? json::serialize(bad->at("skipped")) : std::string("no result")) << "\n\n";
+        t << "Skipped: "
+          << (bad && bad->contains("skipped") ? json::serialize(bad->at("skipped"))
+                                              : std::string("no result"))
+          << "\n\n";
       } else {
         auto g = [&](const Result* r, const char* m) { return r->at(m).to_number<double>(); };
-        t << "| measurement | wall (median) | SDK thread CPU (median) | SDK share |\n|---|---:|---:|---:|\n";
-        t << "| spawn → `initialize` result (" << num(g(s, "iters")) << " spawns) | " << num(g(s, "wall_ms"), 1)
-          << " ms | " << num(g(s, "sdk_cpu_ms"), 2) << " ms | " << num(100 * g(s, "sdk_share"), 1) << " % |\n";
-        t << "| scripted turn, `turn/start` → `run()` returns (" << num(g(u, "deltas")) << " deltas, "
-          << num(g(u, "events")) << " events; " << num(g(u, "iters")) << " turns) | " << num(g(u, "wall_ms"), 1)
-          << " ms | " << num(g(u, "sdk_cpu_ms"), 2) << " ms | " << num(100 * g(u, "sdk_share"), 2) << " % |\n\n";
+        t << "| measurement | wall (median) | SDK thread CPU (median) | SDK share "
+             "|\n|---|---:|---:|---:|\n";
+        t << "| spawn → `initialize` result (" << num(g(s, "iters")) << " spawns) | "
+          << num(g(s, "wall_ms"), 1) << " ms | " << num(g(s, "sdk_cpu_ms"), 2) << " ms | "
+          << num(100 * g(s, "sdk_share"), 1) << " % |\n";
+        t << "| scripted turn, `turn/start` → `run()` returns (" << num(g(u, "deltas"))
+          << " deltas, " << num(g(u, "events")) << " events; " << num(g(u, "iters")) << " turns) | "
+          << num(g(u, "wall_ms"), 1) << " ms | " << num(g(u, "sdk_cpu_ms"), 2) << " ms | "
+          << num(100 * g(u, "sdk_share"), 2) << " % |\n\n";
       }
     }
     std::cout << t.str();
@@ -447,7 +499,8 @@ struct Driver {
     columns.push_back("sync_stream_bounded");
     eps << "# N";
     rss << "# N";
-    for (auto& m : columns) eps << ' ' << m, rss << ' ' << m;
+    for (auto& m : columns)
+      eps << ' ' << m, rss << ' ' << m;
     eps << "\n";
     rss << "\n";
     for (auto n : sizes) {
@@ -485,12 +538,16 @@ int run_driver(int argc, char** argv) {
       d.sizes.clear();
       std::stringstream ss(argv[++i]);
       std::string tok;
-      while (std::getline(ss, tok, ',')) d.sizes.push_back(std::stoll(tok));
+      while (std::getline(ss, tok, ','))
+        d.sizes.push_back(std::stoll(tok));
       std::sort(d.sizes.begin(), d.sizes.end());
-      d.headline_n = std::find(d.sizes.begin(), d.sizes.end(), 100000) != d.sizes.end() ? 100000 : d.sizes.back();
+      d.headline_n = std::find(d.sizes.begin(), d.sizes.end(), 100000) != d.sizes.end()
+                         ? 100000
+                         : d.sizes.back();
     } else {
-      std::cerr << "usage: codex_bench [--quick] [--reps R] [--sizes N,N,...] [--out DIR] [--no-real]\n"
-                   "       codex_bench case NAME [n=N] [k=K] [iters=I] [text=T] [file=F] [workdir=D]\n";
+      std::cerr
+          << "usage: codex_bench [--quick] [--reps R] [--sizes N,N,...] [--out DIR] [--no-real]\n"
+             "       codex_bench case NAME [n=N] [k=K] [iters=I] [text=T] [file=F] [workdir=D]\n";
       return 2;
     }
   }

@@ -61,7 +61,8 @@ asio::awaitable<void> turns(codex::CodexConfig cfg, MockModelServer& model, std:
   codex::ThreadStartOptions topts;
   codex::AsyncThread thread = co_await client.thread_start(std::move(topts));
   std::string text;
-  for (std::int64_t i = 0; i < deltas; ++i) text += "word ";
+  for (std::int64_t i = 0; i < deltas; ++i)
+    text += "word ";
   for (std::int64_t i = 0; i <= n; ++i) {  // turn 0 warms up and is not counted
     codex::testing::MessageOptions mo;
     mo.deltas = static_cast<int>(deltas);

@@ -68,7 +68,8 @@ asio::awaitable<void> async_turn(const Params& p, bool use_run, Result& r) {
     r["status"] = std::string(codex::to_string(result.status));
   } else {
     codex::AsyncTurnStream events = turn.stream();
-    while (auto ev = co_await events.next()) on_event(c, *ev);
+    while (auto ev = co_await events.next())
+      on_event(c, *ev);
   }
   w.stop();
   co_await client.close();
@@ -78,7 +79,8 @@ asio::awaitable<void> async_turn(const Params& p, bool use_run, Result& r) {
 asio::awaitable<void> consume_turn(codex::AsyncTurnHandle turn, Consumer& c, double& done_at,
                                    std::size_t& remaining, asio::steady_timer& all_done) {
   codex::AsyncTurnStream events = turn.stream();
-  while (auto ev = co_await events.next()) on_event(c, *ev);
+  while (auto ev = co_await events.next())
+    on_event(c, *ev);
   done_at = now_s();
   if (--remaining == 0) all_done.cancel();
 }
@@ -105,12 +107,14 @@ asio::awaitable<void> async_kturns(const Params& p, Result& r) {
     asio::co_spawn(ex, consume_turn(std::move(turn), c, done_at[i], remaining, all_done),
                    asio::detached);
   }
-  while (remaining > 0) co_await all_done.async_wait(asio::as_tuple(use_awaitable));
+  while (remaining > 0)
+    co_await all_done.async_wait(asio::as_tuple(use_awaitable));
   w.stop();
   w.seconds = *std::max_element(done_at.begin(), done_at.end()) - w.t0;
   co_await client.close();
   std::vector<double> took;
-  for (double d : done_at) took.push_back(d - w.t0);
+  for (double d : done_at)
+    took.push_back(d - w.t0);
   std::sort(took.begin(), took.end());
   stream_result(r, c, w);
   r["turn_median_s"] = took[took.size() / 2];
@@ -178,7 +182,8 @@ Result sync_turn(const Params& p, bool use_run) {
     codex::TurnResult result = turn.run([&c](const codex::Notification& ev) { on_event(c, ev); });
     r["status"] = std::string(codex::to_string(result.status));
   } else {
-    for (const codex::Notification& ev : turn.stream()) on_event(c, ev);
+    for (const codex::Notification& ev : turn.stream())
+      on_event(c, ev);
   }
   w.stop();
   client.close();
@@ -188,8 +193,12 @@ Result sync_turn(const Params& p, bool use_run) {
 
 }  // namespace
 
-Result sdk_sync_stream(const Params& p) { return sync_turn(p, false); }
-Result sdk_sync_run(const Params& p) { return sync_turn(p, true); }
+Result sdk_sync_stream(const Params& p) {
+  return sync_turn(p, false);
+}
+Result sdk_sync_run(const Params& p) {
+  return sync_turn(p, true);
+}
 
 Result sdk_sync_rt(const Params& p) {
   codex::Codex client(fake_config(p, echo_script()));

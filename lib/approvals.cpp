@@ -13,13 +13,15 @@ namespace codex {
 namespace json = boost::json;
 
 ServerRequestKind server_request_kind(std::string_view m) noexcept {
-  if (m == "item/commandExecution/requestApproval") return ServerRequestKind::command_execution_approval;
+  if (m == "item/commandExecution/requestApproval")
+    return ServerRequestKind::command_execution_approval;
   if (m == "item/fileChange/requestApproval") return ServerRequestKind::file_change_approval;
   if (m == "item/permissions/requestApproval") return ServerRequestKind::permissions_approval;
   if (m == "item/tool/requestUserInput") return ServerRequestKind::user_input;
   if (m == "mcpServer/elicitation/request") return ServerRequestKind::mcp_elicitation;
   if (m == "item/tool/call") return ServerRequestKind::dynamic_tool_call;
-  if (m == "account/chatgptAuthTokens/refresh") return ServerRequestKind::chatgpt_auth_tokens_refresh;
+  if (m == "account/chatgptAuthTokens/refresh")
+    return ServerRequestKind::chatgpt_auth_tokens_refresh;
   if (m == "attestation/generate") return ServerRequestKind::attestation;
   if (m == "execCommandApproval") return ServerRequestKind::legacy_exec_approval;
   if (m == "applyPatchApproval") return ServerRequestKind::legacy_patch_approval;
@@ -50,10 +52,18 @@ ServerReply ServerReply::with_error(std::int64_t code, std::string message) {
 ServerReply ServerReply::decision(ApprovalDecision d) {
   const char* s = "decline";
   switch (d) {
-    case ApprovalDecision::accept: s = "accept"; break;
-    case ApprovalDecision::accept_for_session: s = "acceptForSession"; break;
-    case ApprovalDecision::decline: s = "decline"; break;
-    case ApprovalDecision::cancel: s = "cancel"; break;
+    case ApprovalDecision::accept:
+      s = "accept";
+      break;
+    case ApprovalDecision::accept_for_session:
+      s = "acceptForSession";
+      break;
+    case ApprovalDecision::decline:
+      s = "decline";
+      break;
+    case ApprovalDecision::cancel:
+      s = "cancel";
+      break;
   }
   return with_result(json::object{{"decision", s}});
 }
@@ -90,21 +100,21 @@ ServerReply ServerReply::refuse(const ServerRequest& r) {
 
 namespace {
 ServerReply approve(const ServerRequest& r) {
-    switch (r.kind) {
-      case ServerRequestKind::command_execution_approval:
-      case ServerRequestKind::file_change_approval:
-        return ServerReply::decision(ApprovalDecision::accept);
-      case ServerRequestKind::permissions_approval: {
-        json::value perms = json::object{};
-        if (auto* p = r.params.if_contains("permissions")) perms = *p;
-        return ServerReply::with_result(json::object{{"permissions", perms}, {"scope", "turn"}});
-      }
-      case ServerRequestKind::legacy_exec_approval:
-      case ServerRequestKind::legacy_patch_approval:
-        return ServerReply::with_result(json::object{{"decision", "approved"}});
-      default:
-        return ServerReply::refuse(r);
+  switch (r.kind) {
+    case ServerRequestKind::command_execution_approval:
+    case ServerRequestKind::file_change_approval:
+      return ServerReply::decision(ApprovalDecision::accept);
+    case ServerRequestKind::permissions_approval: {
+      json::value perms = json::object{};
+      if (auto* p = r.params.if_contains("permissions")) perms = *p;
+      return ServerReply::with_result(json::object{{"permissions", perms}, {"scope", "turn"}});
     }
+    case ServerRequestKind::legacy_exec_approval:
+    case ServerRequestKind::legacy_patch_approval:
+      return ServerReply::with_result(json::object{{"decision", "approved"}});
+    default:
+      return ServerReply::refuse(r);
+  }
 }
 }  // namespace
 
@@ -139,7 +149,9 @@ const ServerRequest& PendingRequest::request() const {
   return state_->request;
 }
 
-bool PendingRequest::done() const noexcept { return state_ && state_->done.load(); }
+bool PendingRequest::done() const noexcept {
+  return state_ && state_->done.load();
+}
 
 bool PendingRequest::resolved_by_server() const noexcept {
   return state_ && state_->resolved_by_server.load();

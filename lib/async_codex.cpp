@@ -35,8 +35,10 @@ std::string str_or_throw(const json::object& o, std::string_view key, std::strin
 CancelLoginResponse parse_cancel(json::object o) {
   CancelLoginResponse r;
   if (auto* s = o.if_contains("status"); s && s->is_string()) {
-    if (s->get_string() == "canceled") r.status = CancelLoginStatus::canceled;
-    else if (s->get_string() == "notFound") r.status = CancelLoginStatus::not_found;
+    if (s->get_string() == "canceled")
+      r.status = CancelLoginStatus::canceled;
+    else if (s->get_string() == "notFound")
+      r.status = CancelLoginStatus::not_found;
   }
   r.raw = std::move(o);
   return r;
@@ -87,7 +89,9 @@ std::optional<Notification> AsyncTurnStream::try_next() {
   return ev;
 }
 
-bool AsyncTurnStream::done() const noexcept { return !sub_ || sub_->finished(); }
+bool AsyncTurnStream::done() const noexcept {
+  return !sub_ || sub_->finished();
+}
 
 void AsyncTurnStream::close() noexcept {
   if (sub_) sub_->close();
@@ -203,8 +207,8 @@ awaitable<AsyncTurnHandle> AsyncThread::turn(Input input, TurnOptions opts) {
   if (!engine_) throw std::logic_error("turn() on an empty AsyncThread");
   auto params = detail::turn_start_params(id_, input, opts);
   auto e = engine_;
-  auto res = expect_object(co_await e->call("turn/start", std::move(params), opts.timeout),
-                           "turn/start");
+  auto res =
+      expect_object(co_await e->call("turn/start", std::move(params), opts.timeout), "turn/start");
   std::string turn_id;
   if (auto* t = res.if_contains("turn"); t && t->is_object())
     if (auto* id = t->get_object().if_contains("id"); id && id->is_string())
@@ -223,7 +227,8 @@ awaitable<json::object> AsyncThread::read(ReadOptions opts) {
   if (!engine_) throw std::logic_error("read() on an empty AsyncThread");
   auto e = engine_;
   json::object p{{"threadId", id_}, {"includeTurns", opts.include_turns}};
-  co_return expect_object(co_await e->call("thread/read", std::move(p), opts.timeout), "thread/read");
+  co_return expect_object(co_await e->call("thread/read", std::move(p), opts.timeout),
+                          "thread/read");
 }
 
 awaitable<json::object> AsyncThread::set_name(std::string name, CallOptions opts) {
@@ -259,8 +264,9 @@ awaitable<CancelLoginResponse> AsyncChatgptLoginHandle::cancel(CallOptions opts)
   if (!engine_) throw std::logic_error("cancel() on an empty login handle");
   auto e = engine_;
   json::object p{{"loginId", login_id_}};
-  co_return parse_cancel(expect_object(
-      co_await e->call("account/login/cancel", std::move(p), opts.timeout), "account/login/cancel"));
+  co_return parse_cancel(
+      expect_object(co_await e->call("account/login/cancel", std::move(p), opts.timeout),
+                    "account/login/cancel"));
 }
 
 AsyncDeviceCodeLoginHandle::AsyncDeviceCodeLoginHandle(std::shared_ptr<Engine> engine,
@@ -283,8 +289,9 @@ awaitable<CancelLoginResponse> AsyncDeviceCodeLoginHandle::cancel(CallOptions op
   if (!engine_) throw std::logic_error("cancel() on an empty login handle");
   auto e = engine_;
   json::object p{{"loginId", login_id_}};
-  co_return parse_cancel(expect_object(
-      co_await e->call("account/login/cancel", std::move(p), opts.timeout), "account/login/cancel"));
+  co_return parse_cancel(
+      expect_object(co_await e->call("account/login/cancel", std::move(p), opts.timeout),
+                    "account/login/cancel"));
 }
 
 // ---------------------------------------------------------------- AsyncCodex
@@ -306,14 +313,18 @@ AsyncCodex::~AsyncCodex() {
   if (engine_) engine_->kill_now();
 }
 
-AsyncCodex::executor_type AsyncCodex::get_executor() const noexcept { return engine_->executor(); }
+AsyncCodex::executor_type AsyncCodex::get_executor() const noexcept {
+  return engine_->executor();
+}
 
 awaitable<void> AsyncCodex::start() {
   auto e = engine_;
   co_await e->ensure_started();
 }
 
-const InitializeResponse& AsyncCodex::metadata() const { return engine_->metadata(); }
+const InitializeResponse& AsyncCodex::metadata() const {
+  return engine_->metadata();
+}
 
 awaitable<void> AsyncCodex::close() {
   auto e = engine_;
@@ -356,8 +367,10 @@ awaitable<AccountInfo> AsyncCodex::account(AccountOptions opts) {
   auto res = expect_object(co_await e->call("account/read", std::move(params), opts.timeout),
                            "account/read");
   AccountInfo a;
-  if (auto* acc = res.if_contains("account"); acc && acc->is_object()) a.account = acc->get_object();
-  if (auto* r = res.if_contains("requiresOpenaiAuth"); r && r->is_bool()) a.requires_openai_auth = r->get_bool();
+  if (auto* acc = res.if_contains("account"); acc && acc->is_object())
+    a.account = acc->get_object();
+  if (auto* r = res.if_contains("requiresOpenaiAuth"); r && r->is_bool())
+    a.requires_openai_auth = r->get_bool();
   a.raw = std::move(res);
   co_return a;
 }
@@ -380,7 +393,8 @@ awaitable<AsyncThread> AsyncCodex::thread_start(ThreadStartOptions opts) {
 awaitable<json::object> AsyncCodex::thread_list(ThreadListOptions opts) {
   auto e = engine_;
   co_return expect_object(
-      co_await e->call("thread/list", detail::thread_list_params(opts), opts.timeout), "thread/list");
+      co_await e->call("thread/list", detail::thread_list_params(opts), opts.timeout),
+      "thread/list");
 }
 
 awaitable<AsyncThread> AsyncCodex::thread_resume(std::string thread_id, ThreadResumeOptions opts) {
@@ -418,21 +432,23 @@ awaitable<AsyncThread> AsyncCodex::thread_unarchive(std::string thread_id, CallO
   auto res = expect_object(co_await e->call("thread/unarchive", std::move(params), opts.timeout),
                            "thread/unarchive");
   std::string id = thread_id;
-  if (auto* t = res.if_contains("thread"); t && t->is_object()) id = thread_id_of(res, "thread/unarchive");
+  if (auto* t = res.if_contains("thread"); t && t->is_object())
+    id = thread_id_of(res, "thread/unarchive");
   co_return AsyncThread(e, std::move(id), std::move(res));
 }
 
 awaitable<json::object> AsyncCodex::models(ModelsOptions opts) {
   auto e = engine_;
-  co_return expect_object(
-      co_await e->call("model/list", detail::models_params(opts), opts.timeout), "model/list");
+  co_return expect_object(co_await e->call("model/list", detail::models_params(opts), opts.timeout),
+                          "model/list");
 }
 
 AsyncTurnHandle AsyncCodex::turn_handle(std::string thread_id, std::string turn_id) {
   return AsyncTurnHandle(engine_, engine_->claim_turn(std::move(thread_id), std::move(turn_id)));
 }
 
-awaitable<json::value> AsyncCodex::request(std::string method, json::value params, CallOptions opts) {
+awaitable<json::value> AsyncCodex::request(std::string method, json::value params,
+                                           CallOptions opts) {
   if (method.empty()) throw std::invalid_argument("method must not be empty");
   auto e = engine_;
   co_return co_await e->call(std::move(method), std::move(params), opts.timeout);
@@ -443,6 +459,8 @@ awaitable<Notification> AsyncCodex::next_event(std::optional<std::chrono::millis
   co_return co_await e->next_event(timeout);
 }
 
-std::size_t AsyncCodex::dropped_events() const noexcept { return engine_->router().dropped_events; }
+std::size_t AsyncCodex::dropped_events() const noexcept {
+  return engine_->router().dropped_events;
+}
 
 }  // namespace codex

@@ -33,8 +33,7 @@ std::shared_ptr<T> io_owned(asio::any_io_executor ex, T value) {
     ~Deleter() { delete p; }
     void operator()() { delete std::exchange(p, nullptr); }
   };
-  return std::shared_ptr<T>(new T(std::move(value)),
-                            [ex](T* p) { asio::post(ex, Deleter(p)); });
+  return std::shared_ptr<T>(new T(std::move(value)), [ex](T* p) { asio::post(ex, Deleter(p)); });
 }
 
 /// The io_context + thread behind a `Codex`, shared by every sync handle it gives out.
@@ -137,7 +136,9 @@ TurnResult TurnStream::result() const {
   return rt_->call([s]() -> asio::awaitable<TurnResult> { co_return s->result(); });
 }
 
-TurnStream::iterator::iterator(TurnStream* s) : s_(s) { ++*this; }
+TurnStream::iterator::iterator(TurnStream* s) : s_(s) {
+  ++*this;
+}
 
 TurnStream::iterator& TurnStream::iterator::operator++() {
   if (!s_) return *this;
@@ -146,7 +147,9 @@ TurnStream::iterator& TurnStream::iterator::operator++() {
   return *this;
 }
 
-TurnStream::iterator TurnStream::begin() { return iterator(this); }
+TurnStream::iterator TurnStream::begin() {
+  return iterator(this);
+}
 
 // ---------------------------------------------------------------- TurnHandle
 
@@ -155,7 +158,8 @@ TurnHandle::TurnHandle(std::shared_ptr<detail::SyncRuntime> rt, AsyncTurnHandle 
 
 json::object TurnHandle::steer(Input input, CallOptions opts) {
   auto h = h_;
-  return rt_->call([h, input = std::move(input), opts]() mutable { return h->steer(std::move(input), opts); });
+  return rt_->call(
+      [h, input = std::move(input), opts]() mutable { return h->steer(std::move(input), opts); });
 }
 
 json::object TurnHandle::interrupt(CallOptions opts) {
@@ -186,10 +190,10 @@ Thread::Thread(std::shared_ptr<detail::SyncRuntime> rt, AsyncThread t)
 
 TurnResult Thread::run(Input input, TurnOptions opts, EventObserver on_event) {
   auto t = t_;
-  return rt_->call([t, input = std::move(input), opts = std::move(opts),
-                    f = std::move(on_event)]() mutable {
-    return t.run(std::move(input), std::move(opts), std::move(f));
-  });
+  return rt_->call(
+      [t, input = std::move(input), opts = std::move(opts), f = std::move(on_event)]() mutable {
+        return t.run(std::move(input), std::move(opts), std::move(f));
+      });
 }
 
 TurnHandle Thread::turn(Input input, TurnOptions opts) {
@@ -207,7 +211,8 @@ json::object Thread::read(ReadOptions opts) {
 
 json::object Thread::set_name(std::string name, CallOptions opts) {
   auto t = t_;
-  return rt_->call([t, name = std::move(name), opts]() mutable { return t.set_name(std::move(name), opts); });
+  return rt_->call(
+      [t, name = std::move(name), opts]() mutable { return t.set_name(std::move(name), opts); });
 }
 
 json::object Thread::compact(CallOptions opts) {
@@ -277,7 +282,9 @@ Codex::~Codex() {
   }
 }
 
-const InitializeResponse& Codex::metadata() const { return rt_->client().metadata(); }
+const InitializeResponse& Codex::metadata() const {
+  return rt_->client().metadata();
+}
 
 void Codex::close() {
   if (rt_) rt_->close();
@@ -285,7 +292,8 @@ void Codex::close() {
 
 void Codex::login_api_key(std::string api_key, CallOptions opts) {
   auto* c = &rt_->client();
-  rt_->call([c, k = std::move(api_key), opts]() mutable { return c->login_api_key(std::move(k), opts); });
+  rt_->call(
+      [c, k = std::move(api_key), opts]() mutable { return c->login_api_key(std::move(k), opts); });
 }
 
 ChatgptLoginHandle Codex::login_chatgpt(CallOptions opts) {
@@ -295,8 +303,8 @@ ChatgptLoginHandle Codex::login_chatgpt(CallOptions opts) {
 
 DeviceCodeLoginHandle Codex::login_chatgpt_device_code(CallOptions opts) {
   auto* c = &rt_->client();
-  return DeviceCodeLoginHandle(rt_,
-                               rt_->call([c, opts]() { return c->login_chatgpt_device_code(opts); }));
+  return DeviceCodeLoginHandle(
+      rt_, rt_->call([c, opts]() { return c->login_chatgpt_device_code(opts); }));
 }
 
 AccountInfo Codex::account(AccountOptions opts) {
@@ -318,7 +326,8 @@ Thread Codex::thread_start(ThreadStartOptions opts) {
 
 json::object Codex::thread_list(ThreadListOptions opts) {
   auto* c = &rt_->client();
-  return rt_->call([c, opts = std::move(opts)]() mutable { return c->thread_list(std::move(opts)); });
+  return rt_->call(
+      [c, opts = std::move(opts)]() mutable { return c->thread_list(std::move(opts)); });
 }
 
 Thread Codex::thread_resume(std::string thread_id, ThreadResumeOptions opts) {
@@ -356,8 +365,8 @@ json::object Codex::models(ModelsOptions opts) {
 
 TurnHandle Codex::turn_handle(std::string thread_id, std::string turn_id) {
   auto* c = &rt_->client();
-  auto h = rt_->call([c, a = std::move(thread_id), b = std::move(turn_id)]() mutable
-                     -> asio::awaitable<AsyncTurnHandle> {
+  auto h = rt_->call([c, a = std::move(thread_id),
+                      b = std::move(turn_id)]() mutable -> asio::awaitable<AsyncTurnHandle> {
     co_return c->turn_handle(std::move(a), std::move(b));
   });
   return TurnHandle(rt_, std::move(h));
@@ -380,8 +389,12 @@ std::size_t Codex::dropped_events() const {
   return rt_->call([c]() -> asio::awaitable<std::size_t> { co_return c->dropped_events(); });
 }
 
-boost::asio::any_io_executor Codex::executor() const { return rt_->executor(); }
+boost::asio::any_io_executor Codex::executor() const {
+  return rt_->executor();
+}
 
-AsyncCodex& Codex::async_client() { return rt_->client(); }
+AsyncCodex& Codex::async_client() {
+  return rt_->client();
+}
 
 }  // namespace codex

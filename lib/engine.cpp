@@ -56,7 +56,9 @@ std::string_view str_field(const json::object& o, std::string_view key) noexcept
 }
 
 /// `s == literal`, comparing sizes first (`std::string == const char*` always calls memcmp).
-bool is(const std::string& s, std::string_view literal) noexcept { return std::string_view(s) == literal; }
+bool is(const std::string& s, std::string_view literal) noexcept {
+  return std::string_view(s) == literal;
+}
 
 }  // namespace
 
@@ -109,8 +111,7 @@ asio::awaitable<std::optional<Notification>> Subscription::next(std::chrono::mil
     const bool woken = ec == asio::error::operation_aborted;
     waiter_ = nullptr;
     if (!(cursor_ < state_->end()) && !closed_ && !state_->failure && !state_->completed) {
-      if (!woken)
-        throw TimeoutError("turn " + state_->turn_id + " stream", timeout);
+      if (!woken) throw TimeoutError("turn " + state_->turn_id + " stream", timeout);
       if (co_await is_cancelled()) throw_cancelled();
     }
   }
@@ -121,7 +122,9 @@ void Subscription::close() noexcept {
   wake();
 }
 
-void Subscription::wake() noexcept { detail::wake(waiter_); }
+void Subscription::wake() noexcept {
+  detail::wake(waiter_);
+}
 
 TurnCore::~TurnCore() {
   anchor.reset();
@@ -203,7 +206,8 @@ void Router::remove_sub(TurnState& st, Subscription* sub) {
 void Router::prune(TurnState& st) {
   if (st.subs.empty()) return;
   std::uint64_t low = std::numeric_limits<std::uint64_t>::max();
-  for (auto* s : st.subs) low = std::min(low, s->cursor());
+  for (auto* s : st.subs)
+    low = std::min(low, s->cursor());
   std::size_t n = 0;
   while (st.base < low && !st.log.empty()) {
     st.log.pop_front();
@@ -261,7 +265,8 @@ void Router::route(Notification&& n, Engine& engine) {
     st->log.push_back(std::move(n));
     if (completes) st->completed = true;
     if (st->claimed) ++buffered_claimed_;
-    for (auto* s : st->subs) s->wake();
+    for (auto* s : st->subs)
+      s->wake();
     return;
   }
   if (events.size() >= limits_.max_client_events) {
@@ -269,16 +274,20 @@ void Router::route(Notification&& n, Engine& engine) {
     ++dropped_events;
   }
   events.push_back(std::move(n));
-  for (auto* w : event_waiters) wake(w);
+  for (auto* w : event_waiters)
+    wake(w);
 }
 
 void Router::fail_all(std::exception_ptr e) {
   for (auto& [id, st] : turns_) {
     if (!st->completed) st->failure = e;
-    for (auto* s : st->subs) s->wake();
+    for (auto* s : st->subs)
+      s->wake();
   }
-  for (auto& [id, slot] : logins) wake(slot.waiter);
-  for (auto* w : event_waiters) wake(w);
+  for (auto& [id, slot] : logins)
+    wake(slot.waiter);
+  for (auto* w : event_waiters)
+    wake(w);
 }
 
 // ---------------------------------------------------------------- Engine
@@ -305,8 +314,7 @@ void Engine::throw_if_failed() const {
 
 const InitializeResponse& Engine::metadata() const {
   if (!metadata_)
-    throw CodexError(
-        "the client is not initialized yet: co_await start() (or any call) first");
+    throw CodexError("the client is not initialized yet: co_await start() (or any call) first");
   return *metadata_;
 }
 
@@ -351,13 +359,14 @@ asio::awaitable<void> Engine::ensure_started() {
     fail_everything(failure_);
     if (transport_) transport_->kill();
   }
-  for (auto* w : start_waiters_) wake(w);
+  for (auto* w : start_waiters_)
+    wake(w);
   if (err) std::rethrow_exception(err);
 }
 
 asio::awaitable<void> Engine::start_impl() {
   auto factory = config_.transport_factory;
-  transport_ = factory             ? factory(executor_, config_)
+  transport_ = factory            ? factory(executor_, config_)
                : config_.endpoint ? make_endpoint_transport(executor_, config_)
                                   : make_stdio_transport(executor_, config_);
   if (!transport_) throw CodexError("transport_factory returned no transport");
@@ -365,8 +374,10 @@ asio::awaitable<void> Engine::start_impl() {
   co_await transport_->open();
   auto self = shared_from_this();
   reader_running_ = writer_running_ = true;
-  asio::co_spawn(executor_, [self]() { return self->reader_loop(); }, asio::detached);
-  asio::co_spawn(executor_, [self]() { return self->writer_loop(); }, asio::detached);
+  asio::co_spawn(
+      executor_, [self]() { return self->reader_loop(); }, asio::detached);
+  asio::co_spawn(
+      executor_, [self]() { return self->writer_loop(); }, asio::detached);
 
   json::object client_info{{"name", config_.client_name},
                            {"title", config_.client_title},
@@ -374,7 +385,8 @@ asio::awaitable<void> Engine::start_impl() {
   json::object caps{{"experimentalApi", config_.experimental_api}};
   if (!config_.opt_out_notification_methods.empty()) {
     json::array a;
-    for (auto& m : config_.opt_out_notification_methods) a.emplace_back(m);
+    for (auto& m : config_.opt_out_notification_methods)
+      a.emplace_back(m);
     caps["optOutNotificationMethods"] = std::move(a);
   }
   json::object params{{"clientInfo", std::move(client_info)}, {"capabilities", std::move(caps)}};
@@ -445,7 +457,8 @@ asio::awaitable<void> Engine::writer_loop() {
   std::vector<std::string> batch;
   try {
     for (;;) {
-      while (write_queue_.empty() && !failure_) co_await wait_on(writer_wake_, steady::time_point::max());
+      while (write_queue_.empty() && !failure_)
+        co_await wait_on(writer_wake_, steady::time_point::max());
       if (failure_) break;
       batch.clear();
       while (!write_queue_.empty()) {
@@ -462,7 +475,9 @@ asio::awaitable<void> Engine::writer_loop() {
   writer_running_ = false;
 }
 
-void Engine::reader_resume() noexcept { reader_wake_.cancel(); }
+void Engine::reader_resume() noexcept {
+  reader_wake_.cancel();
+}
 
 asio::awaitable<void> Engine::reader_loop() {
   auto self = shared_from_this();
@@ -547,8 +562,8 @@ void Engine::on_message(std::string_view text) {
   parser_.reset();
   parser_.write(text.data(), text.size(), ec);
   if (ec) {
-    log_->warn("skipped a line that is not JSON (" + ec.message() + "): " +
-               std::string(text.substr(0, 200)));
+    log_->warn("skipped a line that is not JSON (" + ec.message() +
+               "): " + std::string(text.substr(0, 200)));
     return;
   }
   json::value v = parser_.release();
@@ -567,7 +582,8 @@ void Engine::on_message(std::string_view text) {
     }
     Notification n;
     n.method = std::string(method->get_string());
-    if (auto* p = msg->if_contains("params"); p && p->is_object()) n.params = std::move(p->get_object());
+    if (auto* p = msg->if_contains("params"); p && p->is_object())
+      n.params = std::move(p->get_object());
     if (is(n.method, "serverRequest/resolved")) {
       if (auto* rid = n.params.if_contains("requestId"); rid && rid->is_int64()) {
         auto it = server_requests_.find(rid->get_int64());
@@ -608,14 +624,17 @@ void Engine::on_response(json::object& msg) {
   if (auto* err = msg.if_contains("error")) {
     if (auto* eo = err->if_object()) {
       std::int64_t code = -32000;
-      if (auto* c = eo->if_contains("code"); c && c->is_number()) code = c->to_number<std::int64_t>();
+      if (auto* c = eo->if_contains("code"); c && c->is_number())
+        code = c->to_number<std::int64_t>();
       std::string message = "unknown";
-      if (auto* m = eo->if_contains("message"); m && m->is_string()) message = std::string(m->get_string());
+      if (auto* m = eo->if_contains("message"); m && m->is_string())
+        message = std::string(m->get_string());
       json::value data = nullptr;
       if (auto* d = eo->if_contains("data")) data = std::move(*d);
       p.error = make_jsonrpc_error(code, std::move(message), std::move(data), *p.method);
     } else {
-      p.error = std::make_exception_ptr(ProtocolError(*p.method + ": malformed JSON-RPC error response"));
+      p.error =
+          std::make_exception_ptr(ProtocolError(*p.method + ": malformed JSON-RPC error response"));
     }
   } else {
     p.result = std::move(msg["result"]);
@@ -642,7 +661,8 @@ void Engine::on_server_request(json::object& msg) {
   r.id = std::move(msg["id"]);
   r.method = std::string(msg["method"].get_string());
   r.kind = server_request_kind(r.method);
-  if (auto* p = msg.if_contains("params"); p && p->is_object()) r.params = std::move(p->get_object());
+  if (auto* p = msg.if_contains("params"); p && p->is_object())
+    r.params = std::move(p->get_object());
   r.thread_id = std::string(str_field(r.params, "threadId"));
   if (r.thread_id.empty()) r.thread_id = std::string(str_field(r.params, "conversationId"));
   r.turn_id = std::string(str_field(r.params, "turnId"));
@@ -660,9 +680,9 @@ void Engine::on_server_request(json::object& msg) {
 
   auto self = shared_from_this();
   // The completion handler holds `st`: the signal bound to the coroutine must outlive it.
-  asio::co_spawn(executor_, run_handler(st),
-                 asio::bind_cancellation_slot(st->handler_cancel.slot(),
-                                              [st](std::exception_ptr) {}));
+  asio::co_spawn(
+      executor_, run_handler(st),
+      asio::bind_cancellation_slot(st->handler_cancel.slot(), [st](std::exception_ptr) {}));
   if (config_.approval_timeout.count() > 0) {
     // Fail closed when nobody answers in time (cancelled by the answer).
     auto timeout = config_.approval_timeout;
@@ -700,10 +720,10 @@ asio::awaitable<void> Engine::run_handler(std::shared_ptr<PendingRequestState> s
       auto fn = h.sync_handler();
       const ServerRequest* req = &st->request;
       // (A named function object: GCC 12 destroys a lambda temporary inside co_await twice.)
-      std::function<asio::awaitable<ServerReply>()> on_pool = [fn, req]() -> asio::awaitable<ServerReply> {
-        co_return fn(*req);
-      };
-      reply = co_await asio::co_spawn(sync_pool_->get_executor(), std::move(on_pool), use_awaitable);
+      std::function<asio::awaitable<ServerReply>()> on_pool =
+          [fn, req]() -> asio::awaitable<ServerReply> { co_return fn(*req); };
+      reply =
+          co_await asio::co_spawn(sync_pool_->get_executor(), std::move(on_pool), use_awaitable);
       have = true;
     } else {
       reply = ServerReply::refuse(st->request);
@@ -798,8 +818,7 @@ asio::awaitable<LoginCompleted> Engine::wait_login(
   }
 }
 
-asio::awaitable<Notification> Engine::next_event(
-    std::optional<std::chrono::milliseconds> timeout) {
+asio::awaitable<Notification> Engine::next_event(std::optional<std::chrono::milliseconds> timeout) {
   co_await ensure_started();
   asio::steady_timer t(executor_);
   const auto deadline = deadline_after(timeout.value_or(std::chrono::milliseconds(0)));

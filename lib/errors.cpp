@@ -84,15 +84,20 @@ std::exception_ptr make_jsonrpc_error(std::int64_t code, std::string message,
                                       boost::json::value data, std::string method) {
   switch (code) {
     case -32700:
-      return std::make_exception_ptr(ParseError(code, std::move(message), std::move(data), std::move(method)));
+      return std::make_exception_ptr(
+          ParseError(code, std::move(message), std::move(data), std::move(method)));
     case -32600:
-      return std::make_exception_ptr(InvalidRequestError(code, std::move(message), std::move(data), std::move(method)));
+      return std::make_exception_ptr(
+          InvalidRequestError(code, std::move(message), std::move(data), std::move(method)));
     case -32601:
-      return std::make_exception_ptr(MethodNotFoundError(code, std::move(message), std::move(data), std::move(method)));
+      return std::make_exception_ptr(
+          MethodNotFoundError(code, std::move(message), std::move(data), std::move(method)));
     case -32602:
-      return std::make_exception_ptr(InvalidParamsError(code, std::move(message), std::move(data), std::move(method)));
+      return std::make_exception_ptr(
+          InvalidParamsError(code, std::move(message), std::move(data), std::move(method)));
     case -32603:
-      return std::make_exception_ptr(InternalRpcError(code, std::move(message), std::move(data), std::move(method)));
+      return std::make_exception_ptr(
+          InternalRpcError(code, std::move(message), std::move(data), std::move(method)));
     default:
       break;
   }
@@ -103,11 +108,14 @@ std::exception_ptr make_jsonrpc_error(std::int64_t code, std::string message,
       if (mentions_retry_limit(message))
         return std::make_exception_ptr(
             RetryLimitExceededError(code, std::move(message), std::move(data), std::move(method)));
-      return std::make_exception_ptr(ServerBusyError(code, std::move(message), std::move(data), std::move(method)));
+      return std::make_exception_ptr(
+          ServerBusyError(code, std::move(message), std::move(data), std::move(method)));
     }
-    return std::make_exception_ptr(CodexRpcError(code, std::move(message), std::move(data), std::move(method)));
+    return std::make_exception_ptr(
+        CodexRpcError(code, std::move(message), std::move(data), std::move(method)));
   }
-  return std::make_exception_ptr(JsonRpcError(code, std::move(message), std::move(data), std::move(method)));
+  return std::make_exception_ptr(
+      JsonRpcError(code, std::move(message), std::move(data), std::move(method)));
 }
 
 bool is_retryable_error(const std::exception& e) noexcept {

@@ -29,10 +29,10 @@ class LineFramer {
   void compact();
   std::size_t max_line_;
   std::string buf_;
-  std::size_t begin_ = 0;     // start of the current (incomplete) line
-  std::size_t scanned_ = 0;   // bytes from begin_ already known to hold no '\n'
-  std::size_t end_ = 0;       // end of valid data
-  bool skipping_ = false;     // inside an oversize line
+  std::size_t begin_ = 0;    // start of the current (incomplete) line
+  std::size_t scanned_ = 0;  // bytes from begin_ already known to hold no '\n'
+  std::size_t end_ = 0;      // end of valid data
+  bool skipping_ = false;    // inside an oversize line
   std::size_t skipped_ = 0;
 };
 

@@ -1,8 +1,8 @@
 // Copyright (c) codex-cpp authors. Licensed under the Apache License, Version 2.0.
 #include "log.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
 
 #include <array>
 
@@ -11,8 +11,8 @@ namespace codex::detail {
 namespace {
 bool is_secret_key(std::string_view k) noexcept {
   static constexpr std::array<std::string_view, 10> keys = {
-      "apiKey",  "api_key",      "accessToken", "access_token", "refreshToken",
-      "idToken", "OPENAI_API_KEY", "token",     "authorization", "Authorization"};
+      "apiKey",  "api_key",        "accessToken", "access_token",  "refreshToken",
+      "idToken", "OPENAI_API_KEY", "token",       "authorization", "Authorization"};
   for (auto s : keys)
     if (k == s) return true;
   return false;
@@ -29,7 +29,8 @@ void redact_secrets(boost::json::value& v) {
         redact_secrets(kv.value());
     }
   } else if (auto* a = v.if_array()) {
-    for (auto& e : *a) redact_secrets(e);
+    for (auto& e : *a)
+      redact_secrets(e);
   }
 }
 
@@ -39,7 +40,9 @@ std::string redacted(const boost::json::value& v) {
   return boost::json::serialize(copy);
 }
 
-bool Logger::trace_on() const noexcept { return l_ && l_->should_log(spdlog::level::trace); }
+bool Logger::trace_on() const noexcept {
+  return l_ && l_->should_log(spdlog::level::trace);
+}
 void Logger::trace(std::string_view m) const {
   if (l_) l_->trace("{}", m);
 }

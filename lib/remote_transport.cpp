@@ -31,16 +31,16 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <signal.h>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <csignal>
-#include <signal.h>
-#include <type_traits>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
 
 namespace codex {
 
@@ -101,8 +101,7 @@ Endpoint parse_endpoint(const std::string& s) {
   std::string_view host, port;
   if (!authority.empty() && authority.front() == '[') {
     auto close = authority.find(']');
-    if (close == std::string_view::npos)
-      throw std::invalid_argument("malformed endpoint " + s);
+    if (close == std::string_view::npos) throw std::invalid_argument("malformed endpoint " + s);
     host = authority.substr(1, close - 1);
     auto after = authority.substr(close + 1);
     if (!after.empty() && after.front() == ':') port = after.substr(1);
@@ -126,7 +125,8 @@ Endpoint parse_endpoint(const std::string& s) {
 }
 
 std::string trim_trailing(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.pop_back();
   return s;
 }
 
@@ -190,13 +190,13 @@ class WebSocketTransport final : public Transport {
     // Read the token first: a missing file should not cost a connection.
     std::optional<std::string> token = load_token(cfg_);
     auto& sock = beast::get_lowest_layer(ws_);
-    const auto connect_limit = std::min<std::chrono::milliseconds>(cfg_.request_timeout,
-                                                                    std::chrono::seconds(30));
+    const auto connect_limit =
+        std::min<std::chrono::milliseconds>(cfg_.request_timeout, std::chrono::seconds(30));
     std::string host_header;
     if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
       asio::ip::basic_resolver<asio::ip::tcp, io_executor> resolver(ex_);
-      auto [rec, results] = co_await resolver.async_resolve(ep_.host, ep_.port,
-                                                            asio::as_tuple(use_awaitable));
+      auto [rec, results] =
+          co_await resolver.async_resolve(ep_.host, ep_.port, asio::as_tuple(use_awaitable));
       if (rec) throw CodexError("cannot resolve " + ep_.text + ": " + rec.message());
       sock.expires_after(connect_limit);
       auto [cec, connected] = co_await sock.async_connect(results, asio::as_tuple(use_awaitable));
@@ -219,19 +219,18 @@ class WebSocketTransport final : public Transport {
     to.keep_alive_pings = false;
     ws_.set_option(to);
     std::string agent = "codex-cpp";
-    ws_.set_option(websocket::stream_base::decorator(
-        [token, agent](websocket::request_type& req) {
-          req.set(http::field::user_agent, agent);
-          if (token) req.set(http::field::authorization, "Bearer " + *token);
-        }));
+    ws_.set_option(websocket::stream_base::decorator([token, agent](websocket::request_type& req) {
+      req.set(http::field::user_agent, agent);
+      if (token) req.set(http::field::authorization, "Bearer " + *token);
+    }));
     // Message sizes are bounded by our own reader (oversize messages are skipped, not fatal).
     ws_.read_message_max(0);
     ws_.auto_fragment(false);
     ws_.text(true);
 
     websocket::response_type res;
-    auto [hec] = co_await ws_.async_handshake(res, host_header, ep_.target,
-                                              asio::as_tuple(use_awaitable));
+    auto [hec] =
+        co_await ws_.async_handshake(res, host_header, ep_.target, asio::as_tuple(use_awaitable));
     if (hec) {
       boost::system::error_code ignored;
       sock.socket().close(ignored);
@@ -349,8 +348,8 @@ std::unique_ptr<Transport> make_endpoint_transport(boost::asio::any_io_executor 
   Endpoint ep = parse_endpoint(*config.endpoint);
   if (ep.target.empty()) ep.target = "/";
   if (ep.kind == Endpoint::Kind::unix_socket)
-    return std::make_unique<WebSocketTransport<asio::local::stream_protocol>>(std::move(executor),
-                                                                              config, std::move(ep));
+    return std::make_unique<WebSocketTransport<asio::local::stream_protocol>>(
+        std::move(executor), config, std::move(ep));
   if (config.endpoint->rfind("http://", 0) == 0)
     throw std::invalid_argument("unsupported endpoint " + *config.endpoint +
                                 " (expected ws://HOST:PORT or unix:///path)");

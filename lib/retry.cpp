@@ -22,7 +22,8 @@ void check_retry_options(const RetryOptions& o) {
 
 std::chrono::milliseconds retry_delay(int attempt, const RetryOptions& o) {
   double base = static_cast<double>(o.initial_delay.count());
-  for (int i = 1; i < attempt; ++i) base *= 2;
+  for (int i = 1; i < attempt; ++i)
+    base *= 2;
   double max = static_cast<double>(o.max_delay.count());
   base = std::min(base, max);
   thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -21,17 +21,17 @@
 #include <boost/asio/write.hpp>
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/process.hpp>
+#include <boost/process/v2/src.hpp>
 #include <boost/process/v2/start_dir.hpp>
 #include <boost/process/v2/stdio.hpp>
-#include <boost/process/v2/src.hpp>
 
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 extern char** environ;
 
@@ -143,13 +143,12 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
       // handle lives on a private context; the pipes stay on the client's executor.
       auto lex = launch_ctx_.get_executor();
       if (cfg_.cwd) {
-        proc_.emplace(lex, bp::filesystem::path(argv_[0]), args,
-                      bp::process_stdio{in_, out_, err_}, bp::process_environment(env),
-                      bp::process_start_dir(*cfg_.cwd), child_setup{});
-      } else {
-        proc_.emplace(lex, bp::filesystem::path(argv_[0]), args,
-                      bp::process_stdio{in_, out_, err_}, bp::process_environment(env),
+        proc_.emplace(lex, bp::filesystem::path(argv_[0]), args, bp::process_stdio{in_, out_, err_},
+                      bp::process_environment(env), bp::process_start_dir(*cfg_.cwd),
                       child_setup{});
+      } else {
+        proc_.emplace(lex, bp::filesystem::path(argv_[0]), args, bp::process_stdio{in_, out_, err_},
+                      bp::process_environment(env), child_setup{});
       }
     } catch (const std::exception& e) {
       throw CodexError("failed to start `" + argv_[0] + "`: " + e.what());
@@ -163,7 +162,8 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
         [err, tail]() -> asio::awaitable<void> {
           char buf[4096];
           for (;;) {
-            auto [ec, n] = co_await err->async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
+            auto [ec, n] =
+                co_await err->async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
             if (n) tail->add(std::string_view(buf, n));
             if (ec) break;
           }
@@ -176,7 +176,8 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
   asio::awaitable<bool> read(MessageSink& sink) override {
     std::size_t avail = 0;
     char* p = framer_.prepare(64 * 1024, avail);
-    auto [ec, n] = co_await out_.async_read_some(asio::buffer(p, avail), asio::as_tuple(use_awaitable));
+    auto [ec, n] =
+        co_await out_.async_read_some(asio::buffer(p, avail), asio::as_tuple(use_awaitable));
     if (n) framer_.commit(n, sink);
     if (ec) {
       if (ec == asio::error::eof || ec == asio::error::operation_aborted ||
@@ -269,7 +270,8 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
     }
     void push(std::string l) {
       lines.push_back(std::move(l));
-      while (lines.size() > max_lines) lines.pop_front();
+      while (lines.size() > max_lines)
+        lines.pop_front();
     }
     std::string text() const {
       std::string s;
@@ -316,11 +318,14 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
       if (eq == std::string_view::npos || eq == 0) continue;
       env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
     }
-    for (auto& k : cfg_.env_remove) env.erase(k);
-    for (auto& [k, v] : cfg_.env) env[k] = v;
+    for (auto& k : cfg_.env_remove)
+      env.erase(k);
+    for (auto& [k, v] : cfg_.env)
+      env[k] = v;
     std::vector<std::string> out;
     out.reserve(env.size());
-    for (auto& [k, v] : env) out.push_back(k + "=" + v);
+    for (auto& [k, v] : env)
+      out.push_back(k + "=" + v);
     return out;
   }
 

@@ -15,7 +15,8 @@ types::Notification typed(Notification&& event) {
 std::vector<types::ThreadItem> typed_items(const TurnResult& result) {
   std::vector<types::ThreadItem> out;
   out.reserve(result.items.size());
-  for (const auto& item : result.items) out.push_back(types::parse<types::ThreadItem>(item));
+  for (const auto& item : result.items)
+    out.push_back(types::parse<types::ThreadItem>(item));
   return out;
 }
 
@@ -34,10 +35,13 @@ std::optional<types::ThreadTokenUsage> typed_usage(const TurnResult& result) {
   types::ThreadTokenUsage u;
   u.total = breakdown(result.usage->total);
   u.last = breakdown(result.usage->last);
-  if (result.usage->model_context_window) u.model_context_window = *result.usage->model_context_window;
+  if (result.usage->model_context_window)
+    u.model_context_window = *result.usage->model_context_window;
   return u;
 }
 
-types::Turn typed_turn(const TurnResult& result) { return types::parse<types::Turn>(result.turn); }
+types::Turn typed_turn(const TurnResult& result) {
+  return types::parse<types::Turn>(result.turn);
+}
 
 }  // namespace codex

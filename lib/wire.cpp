@@ -17,20 +17,28 @@ namespace json = boost::json;
 
 std::string_view to_string(ApprovalMode m) noexcept {
   switch (m) {
-    case ApprovalMode::auto_review: return "auto_review";
-    case ApprovalMode::deny_all: return "deny_all";
-    case ApprovalMode::ask_client: return "ask_client";
-    case ApprovalMode::ask_client_untrusted: return "ask_client_untrusted";
-    case ApprovalMode::server_default: return "server_default";
+    case ApprovalMode::auto_review:
+      return "auto_review";
+    case ApprovalMode::deny_all:
+      return "deny_all";
+    case ApprovalMode::ask_client:
+      return "ask_client";
+    case ApprovalMode::ask_client_untrusted:
+      return "ask_client_untrusted";
+    case ApprovalMode::server_default:
+      return "server_default";
   }
   return "unknown";
 }
 
 std::string_view to_string(Sandbox s) noexcept {
   switch (s) {
-    case Sandbox::read_only: return "read_only";
-    case Sandbox::workspace_write: return "workspace_write";
-    case Sandbox::full_access: return "full_access";
+    case Sandbox::read_only:
+      return "read_only";
+    case Sandbox::workspace_write:
+      return "workspace_write";
+    case Sandbox::full_access:
+      return "full_access";
   }
   return "unknown";
 }
@@ -55,15 +63,19 @@ void apply_approval_mode(json::object& params, ApprovalMode m) {
     case ApprovalMode::server_default:
       return;
   }
-  throw std::invalid_argument("approval_mode must be one of: auto_review, deny_all, ask_client, "
-                              "ask_client_untrusted, server_default");
+  throw std::invalid_argument(
+      "approval_mode must be one of: auto_review, deny_all, ask_client, "
+      "ask_client_untrusted, server_default");
 }
 
 std::string_view sandbox_mode_wire(Sandbox s) noexcept {
   switch (s) {
-    case Sandbox::read_only: return "read-only";
-    case Sandbox::workspace_write: return "workspace-write";
-    case Sandbox::full_access: return "danger-full-access";
+    case Sandbox::read_only:
+      return "read-only";
+    case Sandbox::workspace_write:
+      return "workspace-write";
+    case Sandbox::full_access:
+      return "danger-full-access";
   }
   return "read-only";
 }
@@ -120,7 +132,8 @@ json::array Input::to_wire() const {
             if (x.url.empty()) throw std::invalid_argument("ImageInput.url must not be empty");
             a.push_back(json::object{{"type", "image"}, {"url", x.url}});
           } else if constexpr (std::is_same_v<T, LocalImageInput>) {
-            if (x.path.empty()) throw std::invalid_argument("LocalImageInput.path must not be empty");
+            if (x.path.empty())
+              throw std::invalid_argument("LocalImageInput.path must not be empty");
             a.push_back(json::object{{"type", "localImage"}, {"path", x.path}});
           } else if constexpr (std::is_same_v<T, SkillInput>) {
             if (x.name.empty() || x.path.empty())
@@ -179,17 +192,28 @@ std::string_view Notification::turn_id() const noexcept {
     if (auto* o = turn->if_object()) return sv(*o, "id");
   return {};
 }
-std::string_view Notification::thread_id() const noexcept { return sv(params, "threadId"); }
-std::string_view Notification::item_id() const noexcept { return sv(params, "itemId"); }
-std::string_view Notification::delta() const noexcept { return sv(params, "delta"); }
+std::string_view Notification::thread_id() const noexcept {
+  return sv(params, "threadId");
+}
+std::string_view Notification::item_id() const noexcept {
+  return sv(params, "itemId");
+}
+std::string_view Notification::delta() const noexcept {
+  return sv(params, "delta");
+}
 
 std::string_view to_string(TurnStatus s) noexcept {
   switch (s) {
-    case TurnStatus::completed: return "completed";
-    case TurnStatus::interrupted: return "interrupted";
-    case TurnStatus::failed: return "failed";
-    case TurnStatus::in_progress: return "inProgress";
-    case TurnStatus::unknown: break;
+    case TurnStatus::completed:
+      return "completed";
+    case TurnStatus::interrupted:
+      return "interrupted";
+    case TurnStatus::failed:
+      return "failed";
+    case TurnStatus::in_progress:
+      return "inProgress";
+    case TurnStatus::unknown:
+      break;
   }
   return "unknown";
 }
@@ -216,7 +240,9 @@ std::optional<std::int64_t> TurnError::http_status_code() const {
   return std::nullopt;
 }
 
-bool TurnError::is_server_overloaded() const { return is_overloaded_data(raw); }
+bool TurnError::is_server_overloaded() const {
+  return is_overloaded_data(raw);
+}
 
 ThreadTokenUsage parse_token_usage(const json::object& o) {
   ThreadTokenUsage u;
@@ -252,8 +278,10 @@ InitializeResponse parse_initialize_response(const json::object& o) {
   r.raw = o;
   auto ua = sv(o, "userAgent");
   // Trim.
-  while (!ua.empty() && std::isspace(static_cast<unsigned char>(ua.front()))) ua.remove_prefix(1);
-  while (!ua.empty() && std::isspace(static_cast<unsigned char>(ua.back()))) ua.remove_suffix(1);
+  while (!ua.empty() && std::isspace(static_cast<unsigned char>(ua.front())))
+    ua.remove_prefix(1);
+  while (!ua.empty() && std::isspace(static_cast<unsigned char>(ua.back())))
+    ua.remove_suffix(1);
   r.user_agent = std::string(ua);
   if (auto* si = o.if_contains("serverInfo"); si && si->is_object()) {
     r.server_name = std::string(sv(si->get_object(), "name"));
@@ -294,7 +322,8 @@ void put(json::object& p, std::string_view key, const std::optional<T>& v) {
   if (!v) return;
   if constexpr (std::is_same_v<T, std::vector<std::string>>) {
     json::array a;
-    for (auto& s : *v) a.emplace_back(s);
+    for (auto& s : *v)
+      a.emplace_back(s);
     p[key] = std::move(a);
   } else {
     p[key] = *v;

@@ -17,10 +17,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <string_view>
-#include <type_traits>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace codex {
@@ -45,13 +45,13 @@ ServerRequestKind server_request_kind(std::string_view method) noexcept;
 
 /// A request the server sent to the client. The raw `params` are kept whole.
 struct ServerRequest {
-  boost::json::value id;      ///< the JSON-RPC id (an integer for the real server)
-  std::string method;         ///< e.g. `item/commandExecution/requestApproval`
+  boost::json::value id;  ///< the JSON-RPC id (an integer for the real server)
+  std::string method;     ///< e.g. `item/commandExecution/requestApproval`
   ServerRequestKind kind = ServerRequestKind::unknown;
-  boost::json::object params; ///< the request's params
-  std::string thread_id;      ///< `params.threadId` (empty when absent)
-  std::string turn_id;        ///< `params.turnId` (empty when absent)
-  std::string item_id;        ///< `params.itemId` or `params.callId` (empty when absent)
+  boost::json::object params;  ///< the request's params
+  std::string thread_id;       ///< `params.threadId` (empty when absent)
+  std::string turn_id;         ///< `params.turnId` (empty when absent)
+  std::string item_id;         ///< `params.itemId` or `params.callId` (empty when absent)
 
   /// True for the command, file-change and permissions approvals.
   bool is_approval() const noexcept;
@@ -132,13 +132,13 @@ class ApprovalHandler {
   ApprovalHandler(std::nullptr_t) {}
 
   template <class F>
-    requires std::is_invocable_r_v<boost::asio::awaitable<ServerReply>, F&, ServerRequest>
+  requires std::is_invocable_r_v<boost::asio::awaitable<ServerReply>, F&, ServerRequest>
   ApprovalHandler(F f) : async_(std::move(f)) {}
 
   template <class F>
-    requires(!std::is_invocable_r_v<boost::asio::awaitable<ServerReply>, F&, ServerRequest> &&
-             std::is_invocable_r_v<ServerReply, F&, const ServerRequest&>)
-  ApprovalHandler(F f) : sync_(std::move(f)) {}
+  requires(!std::is_invocable_r_v<boost::asio::awaitable<ServerReply>, F&, ServerRequest> &&
+           std::is_invocable_r_v<ServerReply, F&, const ServerRequest&>) ApprovalHandler(F f)
+      : sync_(std::move(f)) {}
 
   explicit operator bool() const noexcept { return async_ || sync_; }
   const async_fn& async_handler() const noexcept { return async_; }

@@ -51,9 +51,7 @@ class TurnStream {
     pointer operator->() const { return &*cur_; }
     iterator& operator++();
     void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept {
-      return a.s_ == b.s_;
-    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.s_ == b.s_; }
 
    private:
     TurnStream* s_ = nullptr;

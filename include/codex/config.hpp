@@ -9,8 +9,8 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <chrono>
-#include <functional>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>

@@ -48,7 +48,7 @@ struct ThreadStartOptions {
   std::optional<std::string> service_tier;
   std::optional<std::string> session_start_source;  ///< `startup`, `clear`
   std::optional<std::string> thread_source;         ///< `user`, `subagent`, ...
-  ApprovalHandler approval_handler;  ///< handler for this thread's server requests
+  ApprovalHandler approval_handler;                 ///< handler for this thread's server requests
   std::optional<std::chrono::milliseconds> timeout;
 };
 
@@ -133,8 +133,8 @@ struct TurnOptions {
   std::optional<Sandbox> sandbox;
   std::optional<std::string> service_tier;
   std::optional<std::string> summary;  ///< reasoning summary: `auto`,`concise`,`detailed`,`none`
-  std::optional<std::string> turn_service_tier;  ///< `serviceTierForTurn`: this turn only
-  ApprovalHandler approval_handler;  ///< handler for this turn's server requests
+  std::optional<std::string> turn_service_tier;      ///< `serviceTierForTurn`: this turn only
+  ApprovalHandler approval_handler;                  ///< handler for this turn's server requests
   std::optional<std::chrono::milliseconds> timeout;  ///< deadline of the `turn/start` request
 };
 

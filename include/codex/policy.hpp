@@ -13,13 +13,15 @@ namespace codex {
 
 /// Who decides when Codex wants to run a command or apply a patch.
 ///
-/// | mode                   | `approvalPolicy` | `approvalsReviewer` | requests reaching the client |
+/// | mode                   | `approvalPolicy` | `approvalsReviewer` | requests reaching the client
+/// |
 /// |------------------------|------------------|---------------------|------------------------------|
-/// | `auto_review`          | `on-request`     | `auto_review`       | none: the server's reviewer decides |
-/// | `deny_all`             | `never`          | (not sent)          | none: nothing is ever approved |
-/// | `ask_client`           | `on-request`     | `user`              | escalations the model asks for |
-/// | `ask_client_untrusted` | `untrusted`      | `user`              | every command not known safe, every patch |
-/// | `server_default`       | (not sent)       | (not sent)          | whatever the server's config says |
+/// | `auto_review`          | `on-request`     | `auto_review`       | none: the server's reviewer
+/// decides | | `deny_all`             | `never`          | (not sent)          | none: nothing is
+/// ever approved | | `ask_client`           | `on-request`     | `user`              | escalations
+/// the model asks for | | `ask_client_untrusted` | `untrusted`      | `user`              | every
+/// command not known safe, every patch | | `server_default`       | (not sent)       | (not sent)
+/// | whatever the server's config says |
 ///
 /// `auto_review` and `deny_all` are the Python SDK's modes; the `ask_client*` modes route the
 /// requests to the approval handler (fail-closed when there is none).

@@ -43,44 +43,47 @@ TEST_CASE("1000 concurrent requests against the real app-server all end", "[reli
   codex::AsyncCodex client(env.ioc.get_executor(), env.config());
   constexpr int kRequests = 1000;
   int results = 0, busy = 0, timeouts = 0, other = 0, retried_ok = 0;
-  run_async(env.ioc, [&]() -> asio::awaitable<void> {
-    co_await client.start();
-    auto ex = co_await asio::this_coro::executor;
-    auto finished = std::make_shared<int>(0);
-    asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
-    for (int i = 0; i < kRequests; ++i) {
-      auto one = [&, finished]() -> asio::awaitable<void> {
-        try {
-          codex::CallOptions opts{.timeout = 5s};
-          (void)co_await client.request("thread/loaded/list", json::object{}, opts);
-          ++results;
-        } catch (const codex::ServerBusyError& e) {
-          CHECK(codex::is_retryable_error(e));
-          CHECK(e.code() == -32001);
-          ++busy;
-        } catch (const codex::TimeoutError&) {
-          ++timeouts;
-        } catch (...) {
-          ++other;
+  run_async(
+      env.ioc,
+      [&]() -> asio::awaitable<void> {
+        co_await client.start();
+        auto ex = co_await asio::this_coro::executor;
+        auto finished = std::make_shared<int>(0);
+        asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
+        for (int i = 0; i < kRequests; ++i) {
+          auto one = [&, finished]() -> asio::awaitable<void> {
+            try {
+              codex::CallOptions opts{.timeout = 5s};
+              (void)co_await client.request("thread/loaded/list", json::object{}, opts);
+              ++results;
+            } catch (const codex::ServerBusyError& e) {
+              CHECK(codex::is_retryable_error(e));
+              CHECK(e.code() == -32001);
+              ++busy;
+            } catch (const codex::TimeoutError&) {
+              ++timeouts;
+            } catch (...) {
+              ++other;
+            }
+            if (++*finished == kRequests) all_done.cancel();
+          };
+          asio::co_spawn(ex, one(), asio::detached);
         }
-        if (++*finished == kRequests) all_done.cancel();
-      };
-      asio::co_spawn(ex, one(), asio::detached);
-    }
-    auto [ec] = co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-    (void)ec;
-    // The connection is still usable, and retry_on_overload turns overload into results.
-    for (int i = 0; i < 20; ++i) {
-      auto op = [&]() -> asio::awaitable<json::value> {
-        codex::CallOptions opts{.timeout = 5s};
-        co_return co_await client.request("thread/loaded/list", json::object{}, opts);
-      };
-      codex::RetryOptions ro{.max_attempts = 5, .initial_delay = 50ms, .max_delay = 400ms};
-      auto v = co_await codex::async_retry_on_overload(op, ro);
-      if (v.is_object() && v.as_object().contains("data")) ++retried_ok;
-    }
-    co_await client.close();
-  }(), 120s);
+        auto [ec] = co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+        (void)ec;
+        // The connection is still usable, and retry_on_overload turns overload into results.
+        for (int i = 0; i < 20; ++i) {
+          auto op = [&]() -> asio::awaitable<json::value> {
+            codex::CallOptions opts{.timeout = 5s};
+            co_return co_await client.request("thread/loaded/list", json::object{}, opts);
+          };
+          codex::RetryOptions ro{.max_attempts = 5, .initial_delay = 50ms, .max_delay = 400ms};
+          auto v = co_await codex::async_retry_on_overload(op, ro);
+          if (v.is_object() && v.as_object().contains("data")) ++retried_ok;
+        }
+        co_await client.close();
+      }(),
+      120s);
   INFO("results=" << results << " busy=" << busy << " timeouts=" << timeouts << " other=" << other);
   CHECK(results + busy + timeouts + other == kRequests);
   CHECK(other == 0);
@@ -102,7 +105,8 @@ TEST_CASE("a parent killed with SIGKILL takes its app-server child with it", "[r
       codex::Codex codex(cfg);
       char ok = 'y';
       (void)!::write(ready[1], &ok, 1);
-      for (;;) ::pause();
+      for (;;)
+        ::pause();
     } catch (...) {
       char no = 'n';
       (void)!::write(ready[1], &no, 1);
@@ -127,7 +131,8 @@ TEST_CASE("a parent killed with SIGKILL takes its app-server child with it", "[r
   // PR_SET_PDEATHSIG: the kernel kills the app-server when its parent dies. Poll its state with
   // a deadline (nothing here can wake us when another process's child exits).
   auto deadline = steady::now() + 10s;
-  while (!dead(server) && steady::now() < deadline) std::this_thread::yield();
+  while (!dead(server) && steady::now() < deadline)
+    std::this_thread::yield();
   INFO("app-server " << server << " state: " << process_state(server));
   CHECK(dead(server));
 }

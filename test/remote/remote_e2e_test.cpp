@@ -28,9 +28,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,8 +89,6 @@ std::uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-
-
 /// `codex app-server --listen <listen> [extra...]` as a child with the RealCodexEnv environment.
 /// The destructor (or `kill_now`) SIGKILLs and reaps it.
 class Daemon {
@@ -106,7 +104,8 @@ class Daemon {
     argv.emplace_back("app-server");
     argv.emplace_back("--listen");
     argv.push_back(listen);
-    for (auto& x : extra) argv.push_back(x);
+    for (auto& x : extra)
+      argv.push_back(x);
 
     std::map<std::string, std::string> envm;
     for (char** e = environ; e && *e; ++e) {
@@ -115,17 +114,22 @@ class Daemon {
       if (eq == std::string::npos || eq == 0) continue;
       envm.emplace(kv.substr(0, eq), kv.substr(eq + 1));
     }
-    for (auto& k : cfg.env_remove) envm.erase(k);
-    for (auto& [k, v] : cfg.env) envm[k] = v;
+    for (auto& k : cfg.env_remove)
+      envm.erase(k);
+    for (auto& [k, v] : cfg.env)
+      envm[k] = v;
     std::vector<std::string> envs;
-    for (auto& [k, v] : envm) envs.push_back(k + "=" + v);
+    for (auto& [k, v] : envm)
+      envs.push_back(k + "=" + v);
 
     log_ = env.root() / ("daemon-" + std::to_string(::getpid()) + "-" +
                          std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".log");
     std::vector<char*> cargv, cenv;
-    for (auto& a : argv) cargv.push_back(a.data());
+    for (auto& a : argv)
+      cargv.push_back(a.data());
     cargv.push_back(nullptr);
-    for (auto& a : envs) cenv.push_back(a.data());
+    for (auto& a : envs)
+      cenv.push_back(a.data());
     cenv.push_back(nullptr);
     const std::string cwd = env.workspace().string();
     const std::string log = log_.string();
@@ -228,12 +232,12 @@ struct World {
   std::unique_ptr<Daemon> start_ws() {
     port = free_port();
     endpoint = "ws://127.0.0.1:" + std::to_string(port);
-    auto d = std::make_unique<Daemon>(
-        env, endpoint,
-        std::vector<std::string>{"--ws-auth", "capability-token", "--ws-token-file",
-                                 token_file.string()});
-    bool ready = run_async(ioc, wait_ready("http://127.0.0.1:" + std::to_string(port), *d, 30s),
-                           40s);
+    auto d =
+        std::make_unique<Daemon>(env, endpoint,
+                                 std::vector<std::string>{"--ws-auth", "capability-token",
+                                                          "--ws-token-file", token_file.string()});
+    bool ready =
+        run_async(ioc, wait_ready("http://127.0.0.1:" + std::to_string(port), *d, 30s), 40s);
     INFO("daemon output:\n" << d->log());
     REQUIRE(ready);
     return d;
@@ -286,8 +290,7 @@ TEST_CASE("ws: a full turn over WebSocket with the capability token", "[remote][
   CHECK(w.server.last_request().last_user_text() == std::optional<std::string>("Say hello"));
 }
 
-TEST_CASE("ws: two clients share one app-server, each with its own thread",
-          "[remote][ws][multi]") {
+TEST_CASE("ws: two clients share one app-server, each with its own thread", "[remote][ws][multi]") {
   World w;
   auto d = w.start_ws();
   w.server.enqueue(Response::message("answer A"));
@@ -431,8 +434,7 @@ TEST_CASE("endpoints: unsupported schemes are rejected before connecting", "[rem
     codex::CodexConfig cfg;
     cfg.endpoint = bad;
     INFO(bad);
-    CHECK_THROWS_AS(codex::make_endpoint_transport(ioc.get_executor(), cfg),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(codex::make_endpoint_transport(ioc.get_executor(), cfg), std::invalid_argument);
   }
   codex::CodexConfig ok;
   ok.endpoint = "ws://127.0.0.1:4500";

@@ -623,8 +623,9 @@ TEST_CASE("parse_initialize_response: serverInfo alone is enough, nothing at all
   CHECK(r.server_name == "codex");
   CHECK(r.server_version == "1.0");
   CHECK(r.user_agent.empty());
-  CHECK_THROWS_AS(parse_initialize_response(obj(R"({"userAgent":"","serverInfo":{"name":"codex"}})")),
-                  codex::ProtocolError);
+  CHECK_THROWS_AS(
+      parse_initialize_response(obj(R"({"userAgent":"","serverInfo":{"name":"codex"}})")),
+      codex::ProtocolError);
   CHECK_THROWS_AS(parse_initialize_response(obj(R"({})")), codex::ProtocolError);
 }
 
