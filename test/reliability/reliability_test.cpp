@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <poll.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -91,29 +92,69 @@ TEST_CASE("1000 concurrent requests against the real app-server all end", "[reli
   CHECK(retried_ok == 20);
 }
 
+// The "parent program" of the SIGKILL test runs in a fresh process image (fork + exec of this
+// test binary): fork without exec in a multithreaded process (the model server has a thread) can
+// deadlock in the child, and does under ASan. Its config comes through the environment.
+namespace {
+int run_child_if_asked() {
+  const char* cfg_json = std::getenv("CODEX_RELIABILITY_CHILD");
+  if (!cfg_json) return 0;
+  const char* fd_text = std::getenv("CODEX_RELIABILITY_READY_FD");
+  const int fd = fd_text ? std::atoi(fd_text) : -1;
+  try {
+    auto j = json::parse(cfg_json).as_object();
+    codex::CodexConfig cfg;
+    cfg.codex_bin = std::string(j.at("bin").as_string());
+    for (auto& o : j.at("overrides").as_array())
+      cfg.config_overrides.emplace_back(o.as_string());
+    for (auto& [k, v] : j.at("env").as_object())
+      cfg.env[std::string(k)] = std::string(v.as_string());
+    cfg.cwd = std::string(j.at("cwd").as_string());
+    codex::Codex codex(cfg);
+    char ok = 'y';
+    (void)!::write(fd, &ok, 1);
+    for (;;)
+      ::pause();
+  } catch (...) {
+    char no = 'n';
+    (void)!::write(fd, &no, 1);
+  }
+  ::_exit(3);
+}
+const int child_mode = run_child_if_asked();
+}  // namespace
+
 TEST_CASE("a parent killed with SIGKILL takes its app-server child with it", "[reliability]") {
+  (void)child_mode;
   Env env;
+  const auto cfg = env.config();
+  json::object j;
+  j["bin"] = *cfg.codex_bin;
+  json::array overrides;
+  for (auto& o : cfg.config_overrides)
+    overrides.emplace_back(o);
+  j["overrides"] = std::move(overrides);
+  json::object envs;
+  for (auto& [k, v] : cfg.env)
+    envs[k] = v;
+  j["env"] = std::move(envs);
+  j["cwd"] = *cfg.cwd;
+  const std::string cfg_json = json::serialize(j);
+
   int ready[2];
   REQUIRE(::pipe(ready) == 0);
-  const auto cfg = env.config();
   pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    // The "parent program": starts a client, says so, and waits to be killed.
     ::close(ready[0]);
-    try {
-      codex::Codex codex(cfg);
-      char ok = 'y';
-      (void)!::write(ready[1], &ok, 1);
-      for (;;)
-        ::pause();
-    } catch (...) {
-      char no = 'n';
-      (void)!::write(ready[1], &no, 1);
-      ::_exit(3);
-    }
+    ::setenv("CODEX_RELIABILITY_CHILD", cfg_json.c_str(), 1);
+    ::setenv("CODEX_RELIABILITY_READY_FD", std::to_string(ready[1]).c_str(), 1);
+    ::execl("/proc/self/exe", "/proc/self/exe", static_cast<char*>(nullptr));
+    ::_exit(127);
   }
   ::close(ready[1]);
+  pollfd pfd{ready[0], POLLIN, 0};
+  REQUIRE(::poll(&pfd, 1, 60000) == 1);  // the child starts its client within a minute
   char c = 0;
   REQUIRE(::read(ready[0], &c, 1) == 1);
   ::close(ready[0]);
