@@ -15,6 +15,7 @@
 
 #include <codex/codex.hpp>
 
+#include "bounded_run.hpp"
 #include "mock_model_server.hpp"
 #include "real_codex.hpp"
 
@@ -81,44 +82,13 @@ inline std::string require_codex_binary() {
   return {};
 }
 
-// ---------------------------------------------------------------- watchdog
+// ---------------------------------------------------------------- hang guards
 
-/// Aborts the whole test process, naming the test, when it is still alive after `limit` (a
-/// blocking SDK call that hangs would otherwise block until the CTest timeout).
-class Watchdog {
- public:
-  explicit Watchdog(std::chrono::seconds limit) {
-    name_ = Catch::getResultCapture().getCurrentTestName();
-    thread_ = std::thread([this, limit] {
-      std::unique_lock lock(mutex_);
-      if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
-        std::fprintf(stderr,
-                     "\n[e2e watchdog] test '%s' did not finish within %lld s: a blocking call "
-                     "hung. Aborting.\n",
-                     name_.c_str(), static_cast<long long>(limit.count()));
-        std::fflush(stderr);
-        std::_Exit(124);
-      }
-    });
-  }
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-
- private:
-  std::string name_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+// The shared ones (test/support/bounded_run.hpp): `run_async` (default bound kAsyncTimeout) and
+// `Watchdog` (names the test when it aborts).
+using codex::testing::run_async;
+using codex::testing::Watchdog;
+static_assert(kAsyncTimeout == codex::testing::kRunAsyncTimeout);
 
 // ---------------------------------------------------------------- environment
 
@@ -150,53 +120,6 @@ struct AsyncEnv : Env {
   using Env::Env;
   asio::io_context ioc;
 };
-
-// ---------------------------------------------------------------- bounded coroutine runner
-
-/// Runs `op` on `ioc` (on this thread) until it finishes, and returns its value or rethrows its
-/// exception. When `timeout` passes first, the operation is cancelled (terminal), given a few
-/// seconds to unwind, and the test FAILS: a hang never blocks the suite.
-template <class T>
-T run_async(asio::io_context& ioc, asio::awaitable<T> op,
-            std::chrono::milliseconds timeout = kAsyncTimeout) {
-  struct State {
-    bool done = false;
-    std::exception_ptr error;
-    std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
-  };
-  auto st = std::make_shared<State>();
-  asio::cancellation_signal cancel;
-  if constexpr (std::is_void_v<T>) {
-    asio::co_spawn(ioc, std::move(op),
-                   asio::bind_cancellation_slot(cancel.slot(), [st](std::exception_ptr e) {
-                     st->error = e;
-                     st->done = true;
-                   }));
-  } else {
-    asio::co_spawn(ioc, std::move(op),
-                   asio::bind_cancellation_slot(cancel.slot(), [st](std::exception_ptr e, T v) {
-                     st->error = e;
-                     if (!e) st->value.emplace(std::move(v));
-                     st->done = true;
-                   }));
-  }
-  auto drive = [&](steady::time_point deadline) {
-    while (!st->done && steady::now() < deadline) {
-      if (ioc.stopped()) ioc.restart();
-      ioc.run_one_until(deadline);
-    }
-  };
-  drive(steady::now() + timeout);
-  if (!st->done) {
-    cancel.emit(asio::cancellation_type::terminal);
-    drive(steady::now() + 5s);
-    FAIL("async operation did not finish within " << timeout.count()
-                                                  << " ms (cancelled; the test is failed)"
-                                                  << (st->done ? "" : " and did not unwind"));
-  }
-  if (st->error) std::rethrow_exception(st->error);
-  if constexpr (!std::is_void_v<T>) return std::move(*st->value);
-}
 
 // ---------------------------------------------------------------- events
 

@@ -16,6 +16,9 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+// Relative: this target does not link codex::test_bounded_run (test/support).
+#include "../support/bounded_run.hpp"
+
 #include <dirent.h>
 #include <unistd.h>
 
@@ -50,60 +53,16 @@ using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 using ms = std::chrono::milliseconds;
 
-/// Aborts the whole test process when a test runs longer than `limit` (a hung blocking call
-/// cannot be interrupted otherwise). ctest reports the crash as a failure of that test.
-class Watchdog {
- public:
-  explicit Watchdog(std::chrono::seconds limit = 60s) {
-    thread_ = std::thread([this, limit] {
-      std::unique_lock<std::mutex> lk(mu_);
-      if (!cv_.wait_for(lk, limit, [this] { return done_; })) {
-        std::fprintf(stderr, "watchdog: the test did not finish within %lld s; aborting\n",
-                     static_cast<long long>(limit.count()));
-        std::fflush(stderr);
-        std::_Exit(97);
-      }
-    });
-  }
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
+// The hang guards are shared by every test layer (test/support/bounded_run.hpp). `Watchdog`
+// (default limit 60 s) ends the process with the test's name when a blocking call hangs.
+using codex::testing::Watchdog;
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
-
-/// Runs `aw` on `ioc` (on the calling thread) until it finishes, and returns its value or
-/// rethrows its exception. If it has not finished after `timeout`, the io_context is stopped and
-/// the test FAILS. The io_context keeps its other work (the client's loops) for the next call.
+/// `codex::testing::run_async` with the integration bound (30 s): runs `aw` on `ioc` (on the
+/// calling thread) and returns its value or rethrows its exception; on a hang the coroutine is
+/// cancelled and the test FAILS. The io_context keeps its other work (the client's loops).
 template <class T>
 T run_async(asio::io_context& ioc, asio::awaitable<T> aw, ms timeout = 30s) {
-  auto fut = asio::co_spawn(ioc, std::move(aw), asio::use_future);
-  const auto deadline = steady::now() + timeout;
-  while (fut.wait_for(0s) != std::future_status::ready) {
-    if (steady::now() >= deadline) {
-      ioc.stop();
-      FAIL("the coroutine did not finish within " << timeout.count() << " ms");
-    }
-    if (ioc.stopped()) {
-      ioc.restart();
-      // Nothing runnable here: the result comes from another thread (e.g. a handler pool).
-      fut.wait_for(1ms);
-      continue;
-    }
-    ioc.run_one_for(20ms);
-  }
-  return fut.get();
+  return codex::testing::run_async(ioc, std::move(aw), timeout);
 }
 
 /// Waits (inside a coroutine) until `pred()` holds, checking every millisecond; false when

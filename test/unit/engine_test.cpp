@@ -1,11 +1,15 @@
 // Copyright (c) codex-cpp authors. Licensed under the Apache License, Version 2.0.
 // Unit tests of the engine through AsyncCodex, with no process: an in-memory transport lets each
 // test script the server's messages and read what the client wrote. Every test runs its
-// coroutine on an io_context with `run_for`, so a hang fails the test instead of blocking.
+// coroutine through `run_async` (test/support/bounded_run.hpp), so a hang fails the test instead
+// of blocking.
 
 #include <catch2/catch.hpp>
 
 #include "framer.hpp"
+
+// Relative: this target does not link codex::test_bounded_run (test/support).
+#include "../support/bounded_run.hpp"
 
 #include <codex/async_codex.hpp>
 #include <codex/errors.hpp>
@@ -35,6 +39,7 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using asio::use_awaitable;
+using codex::testing::run_async;
 
 namespace {
 
@@ -275,38 +280,25 @@ class Harness {
     };
   }
 
-  /// Runs `body(client)` on the io_context. Fails if it has not finished within `limit`, and if
-  /// the client's loops do not end once the client is destroyed.
+  /// Runs `body(client)` on the io_context (bounded by `limit` through `run_async`: a hang FAILS
+  /// the test), then destroys the client and fails if its loops do not end within `limit` too.
   template <class Body>
   void run(Body body, std::chrono::milliseconds limit = 5s) {
     auto client = std::make_unique<codex::AsyncCodex>(ioc.get_executor(), config);
-    bool done = false;
-    std::exception_ptr error;
-    asio::co_spawn(ioc, body(*client), [&](std::exception_ptr e) {
-      done = true;
-      error = e;
-      client.reset();  // ends the loops; the io_context then runs out of work
-    });
-    std::string escaped;
+    const std::function<std::string()> state = [this] {
+      return "client wrote " + std::to_string(peer->written.size()) + " messages, " +
+             std::to_string(peer->inbound.size()) + " server chunks unread";
+    };
     try {
-      ioc.run_for(limit);
-    } catch (const std::exception& e) {
-      escaped = e.what();
-    }
-    if (!escaped.empty()) {
-      client.reset();
+      run_async(ioc, body(*client), limit, state);
+    } catch (...) {
+      client.reset();  // ends the loops, then lets them unwind
       ioc.restart();
       ioc.run_for(1s);
-      FAIL("an exception escaped io_context::run: " << escaped);
+      throw;
     }
-    if (!done) {
-      client.reset();
-      ioc.run_for(1s);
-      FAIL("the test coroutine did not finish within "
-           << limit.count() << " ms (client wrote " << peer->written.size() << " messages, "
-           << peer->inbound.size() << " server chunks unread)");
-    }
-    if (error) std::rethrow_exception(error);
+    client.reset();  // ends the loops; the io_context then runs out of work
+    ioc.run_for(limit);
     INFO("the client's reader/writer loops did not end after the client was destroyed");
     REQUIRE(ioc.stopped());
   }
