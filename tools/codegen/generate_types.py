@@ -14,6 +14,10 @@ conversions compiled into the library.
 "skipped", when BIN does not exist). --check regenerates in memory and compares with the
 checked-in files (exit 1 and a diff on mismatch). Python 3 standard library only; the output
 depends only on the schema. docs/types.md describes the C++ shape of every schema construct.
+
+Every generated public name has a Doxygen comment (the `docs_reference` test fails otherwise): a
+type's schema description, the methods it is the params or result of, or else where the schema
+defines it; a field's description, or else its wire name and whether it is required/nullable.
 """
 
 import argparse
@@ -332,6 +336,7 @@ class Model:
             self.raw[name] = schema
         self.in_progress = set()
         self.defs = {}           # C++ name -> Struct | Enum | Union | Alias
+        self.origin = {}         # inline type name -> where it is defined (for its doc comment)
 
     # -- refs
     def ref_name(self, ref):
@@ -349,6 +354,10 @@ class Model:
             self.define(defname, self.raw[defname])
             self.in_progress.discard(defname)
         return T("named", defname)
+
+    def note(self, name, where):
+        """Remembers where an inline type is defined (its doc comment when it has none)."""
+        self.origin.setdefault(name, where)
 
     def add(self, d):
         if d.name in self.defs or d.name in RESERVED_TYPE_NAMES:
@@ -390,8 +399,11 @@ class Model:
         return isinstance(schema, dict) and strip_doc(schema) == {"type": "null"}
 
     # -- types of property schemas
-    def type_of(self, schema, ctx, prop):
-        """(T, nullable) for a property/item schema; inline named types get ctx+Prop names."""
+    def type_of(self, schema, ctx, prop, where=None):
+        """(T, nullable) for a property/item schema; inline named types get ctx+Prop names.
+        `where` says where the schema sits (for the doc comment of an inline type)."""
+        if where is None:
+            where = ("the `%s` property of `%s`" % (prop, ctx)) if prop else "`%s`" % ctx
         if schema is True or schema == {}:
             return T("json"), False
         s = strip_doc(schema)
@@ -402,16 +414,17 @@ class Model:
         if "allOf" in s:
             if len(s["allOf"]) != 1 or set(s) != {"allOf"}:
                 raise GenError("unsupported allOf in %s.%s" % (ctx, prop))
-            return self.type_of(s["allOf"][0], ctx, prop)
+            return self.type_of(s["allOf"][0], ctx, prop, where)
         for key in ("anyOf", "oneOf"):
             if key in s and "properties" not in s:
                 alts = s[key]
                 nonnull = [a for a in alts if not self.is_null(a)]
                 nullable = len(nonnull) != len(alts)
                 if len(nonnull) == 1:
-                    t, n2 = self.type_of(nonnull[0], ctx, prop)
+                    t, n2 = self.type_of(nonnull[0], ctx, prop, where)
                     return t, nullable or n2
                 name = title_of(schema) or ctx + pascal(prop)
+                self.note(name, where)
                 self.define(name, {key: nonnull, **{k: v for k, v in schema.items()
                                                     if k in ("description",)}})
                 return T("named", name), nullable
@@ -427,6 +440,7 @@ class Model:
             if typ not in (None, "string"):
                 raise GenError("non-string enum in %s.%s" % (ctx, prop))
             name = title_of(schema) or ctx + pascal(prop)
+            self.note(name, where)
             self.define(name, {"type": "string", "enum": s["enum"],
                                "description": schema.get("description")}, None)
             return T("named", name), nullable
@@ -442,18 +456,19 @@ class Model:
             items = s.get("items", True)
             if isinstance(items, list):
                 return T("json"), nullable
-            et, enull = self.type_of(items, ctx, prop + "Item")
+            et, enull = self.type_of(items, ctx, prop + "Item", "an element of " + where)
             if enull:
                 et = T("optional", elem=et)
             return T("vector", elem=et), nullable
         if typ == "object" or "properties" in s:
             if s.get("properties"):
                 name = title_of(schema) or ctx + pascal(prop)
+                self.note(name, where)
                 self.define(name, schema)
                 return T("named", name), nullable
             ap = s.get("additionalProperties")
             if isinstance(ap, dict) and strip_doc(ap):
-                et, enull = self.type_of(ap, ctx, prop + "Value")
+                et, enull = self.type_of(ap, ctx, prop + "Value", "a value of " + where)
                 if enull:
                     et = T("optional", elem=et)
                 return T("map", elem=et), nullable
@@ -476,7 +491,8 @@ class Model:
         typ = s.get("type")
         if typ == "object" or "properties" in s:
             if not s.get("properties") and isinstance(s.get("additionalProperties"), dict):
-                et, enull = self.type_of(s["additionalProperties"], name, "Value")
+                et, enull = self.type_of(s["additionalProperties"], name, "Value",
+                                         "a value of `%s`" % name)
                 if enull:
                     et = T("optional", elem=et)
                 self.add(Alias(name, doc, T("map", elem=et)))
@@ -607,10 +623,11 @@ class Model:
                 t = self.named(self.ref_name(sa["$ref"]))
             elif sa.get("type") == "object" or "properties" in sa:
                 aname = title_of(a) or self.untagged_name(name, alts, i)
+                self.note(aname, "an alternative of `%s`" % name)
                 self.define(aname, a)
                 t = T("named", aname)
             else:
-                t, _ = self.type_of(a, name, "Alt%d" % i)
+                t, _ = self.type_of(a, name, "Alt%d" % i, "an alternative of `%s`" % name)
             u.alts.append(Alt(t, conds=None))
         names = [a.type.cpp() for a in u.alts]
         if len(set(names)) != len(names):
@@ -739,6 +756,55 @@ def wrap_doc(text, indent, width=100):
     return [l + " ." if l.endswith("\\") else l for l in out]
 
 
+# A Markdown code span (Doxygen: one line, any number of backticks).
+CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+
+
+def escape_prose(s):
+    """Text outside code spans: what Doxygen would read as markup becomes literal (`@deprecated`
+    stays a command)."""
+    s = s.replace("\\", "\\\\")
+    s = re.sub(r"@(?!deprecated\b)", r"\\@", s)
+    return s.replace("<", "\\<")
+
+
+def doc_text(text):
+    """A schema description as Doxygen-safe Markdown. Code spans are kept; one holding a single
+    quote gets double backticks (Doxygen 1.9 reads `x' as a quotation)."""
+    if not text:
+        return text
+    out, pos = [], 0
+    for line in text.split("\n"):
+        parts, pos = [], 0
+        for m in CODE_SPAN.finditer(line):
+            parts.append(escape_prose(line[pos:m.start()]))
+            body = m.group(2)
+            parts.append("``%s``" % body if "'" in body and len(m.group(1)) == 1 else m.group(0))
+            pos = m.end()
+        parts.append(escape_prose(line[pos:]))
+        out.append("".join(parts))
+    return "\n".join(out)
+
+
+def brief_trap(text):
+    """True when Doxygen (JAVADOC_AUTOBRIEF) would end the brief description inside a code span
+    of the first sentence: a `.` there followed by a non-word character (e.g. `a.<id>`). The
+    caller then puts a short sentence first."""
+    pos = 0
+    for m in CODE_SPAN.finditer(text.split("\n")[0]):
+        if re.search(r"[.?!](\s|$)", text[pos:m.start()]):
+            return False
+        if re.search(r"\.(?!\w)", m.group(2)):
+            return True
+        pos = m.end()
+    return False
+
+
+def join_methods(methods):
+    names = ["`%s`" % m for m in methods]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def cstr(s):
     return json.dumps(s, ensure_ascii=False)
 
@@ -772,6 +838,62 @@ class Emitter:
         ]
         self.assign_groups()
         self.order = self.topo_order()
+        self.roles = self.method_roles()
+
+    # -- doc comments
+    def method_roles(self):
+        """Type name -> sentences naming the methods it is the params or the result of."""
+        roles = {}
+
+        def add(n, text):
+            if text not in roles.setdefault(n, []):
+                roles[n].append(text)
+
+        by_params = {}
+        for m, p, _ in self.s.notifications:
+            if p:
+                by_params.setdefault(p, []).append(m)
+        for p, ms in by_params.items():
+            add(p, "The params of the %s notification%s." % (
+                join_methods(ms), "s" if len(ms) > 1 else ""))
+        for m, p, r, _ in self.s.server_requests:
+            add(p, "The params of the `%s` server request (server to client)." % m)
+            add(r, "The client's reply to the `%s` server request." % m)
+        for m, p, _, r, _ in self.s.client_requests:
+            if p:
+                add(p, "The params of the `%s` request." % m)
+            add(r, "The result of the `%s` request." % m)
+        return roles
+
+    def type_doc(self, d):
+        """The doc comment of a generated type: its schema description, the methods it serves,
+        or (with neither) where the schema defines it."""
+        doc = doc_text(d.doc) if d.doc else None
+        if doc and brief_trap(doc):
+            doc = "`%s`. %s" % (d.name, doc)
+        out = wrap_doc(doc, 0)
+        roles = self.roles.get(d.name)
+        if roles:
+            if out:
+                out.append("///")
+            out += wrap_doc(" ".join(roles), 0)
+        if not out:
+            where = self.m.origin.get(d.name)
+            out += wrap_doc(("Type of %s." % where) if where else
+                            "`%s` of the app-server schema." % d.name, 0)
+        return out
+
+    @staticmethod
+    def field_doc(f):
+        doc = doc_text(f.doc) if f.doc else None
+        if not doc:
+            return "`%s` (%s)." % (f.wire, {
+                "plain": "required",
+                "optional": "required, may be null" if f.required else "optional",
+                "nullable": "optional, may be null"}[f.wrapper()])
+        if f.wire != f.cpp or brief_trap(doc):
+            return "`%s`. %s" % (f.wire, doc)
+        return doc
 
     # -- grouping
     def closure(self, names):
@@ -838,7 +960,7 @@ class Emitter:
         d = self.m.defs[n]
         out = []
         if isinstance(d, Alias):
-            out += wrap_doc(d.doc, 0)
+            out += self.type_doc(d)
             out.append("using %s = %s;" % (n, d.target.cpp()))
             return out
         if isinstance(d, Enum):
@@ -848,11 +970,12 @@ class Emitter:
         return self.decl_struct(d)
 
     def decl_enum(self, e):
-        out = wrap_doc(e.doc, 0)
+        out = self.type_doc(e)
         wires = " | ".join('"%s"' % w for w, _ in e.values)
         if len(wires) < 90:
             out.append("/// Wire values: `%s`." % wires)
         out.append("struct %s {" % e.name)
+        out.append("  /// The known values, then `unknown` for any other wire string.")
         out.append("  enum Value : std::uint8_t {")
         for (wire, doc), c in zip(e.values, e.cpp):
             if c == "unknown":
@@ -865,22 +988,25 @@ class Emitter:
         else:
             out.append("    unknown,  ///< a value this SDK does not know (see `raw`)")
         out.append("  };")
-        out.append("  Value value = unknown;")
+        out.append("  Value value = unknown;  ///< the value (`unknown`: see `raw`)")
         out.append("  std::string raw;  ///< the wire string when `value == unknown`")
         out.append("")
+        out.append("  /// `unknown`, with an empty `raw`.")
         out.append("  %s() = default;" % e.name)
+        out.append("  /// A known value.")
         out.append("  %s(Value v) noexcept : value(v) {}" % e.name)
         out.append("  /// The wire string (`raw` for an unknown value).")
         out.append("  std::string_view wire() const noexcept;")
         out.append("  /// The value for a wire string (`unknown` + `raw` when not known).")
         out.append("  static %s from_wire(std::string_view s);" % e.name)
+        out.append("  /// Equal when `value` and `raw` are.")
         out.append("  friend bool operator==(const %s&, const %s&) = default;" % (e.name, e.name))
-        out += self.friend_convs(e.name)
+        out += self.friend_convs(e.name, "enum")
         out.append("};")
         return out
 
     def decl_union(self, u):
-        out = wrap_doc(u.doc, 0)
+        out = self.type_doc(u)
         if u.strategy == "tagged":
             out.append("/// Tagged by `%s`; an unknown `%s` is kept as `UnknownVariant`."
                        % (u.tag_key, u.tag_key))
@@ -890,23 +1016,22 @@ class Emitter:
         base = "OneOf<%s>" % ", ".join(alts)
         out.append("struct %s : %s {" % (u.name, base))
         out.append("  using OneOf::OneOf;")
-        out += self.special_member_decls(u.name)
+        out += self.special_member_decls(u.name, alts[0])
+        out.append("  /// Equal when the same alternative holds equal values.")
         out.append("  friend bool operator==(const %s&, const %s&) = default;" % (u.name, u.name))
-        out += self.friend_convs(u.name)
+        out += self.friend_convs(u.name, "union")
         out.append("};")
         return out
 
     def decl_struct(self, st):
-        out = wrap_doc(st.doc, 0)
+        out = self.type_doc(st) if not (st.tag or st.external) or st.doc else []
         if st.tag:
             out.append("/// Variant `%s: \"%s\"` of `%s`." % (st.tag[0], st.tag[1], st.union))
         if st.external:
             out.append("/// Variant `{\"%s\": ...}` of `%s`." % (st.external, st.union))
         out.append("struct %s {" % st.name)
         for f in st.fields:
-            doc = f.doc or ""
-            lines = wrap_doc(("`%s`. " % f.wire) + doc if f.wire != f.cpp else doc, 2)
-            out += lines
+            out += wrap_doc(self.field_doc(f), 2)
             init = ""
             if f.wrapper() == "plain":
                 if f.type.kind == "int" or f.type.kind == "double":
@@ -918,22 +1043,29 @@ class Emitter:
             out.append("  /// Properties not listed above (the schema allows any).")
             out.append("  boost::json::object extra;")
         out.append("")
+        out.append("  /// Member-wise equality.")
         out.append("  friend bool operator==(const %s&, const %s&) = default;" % (st.name, st.name))
-        out += self.friend_convs(st.name)
+        out += self.friend_convs(st.name, "struct")
         out.append("};")
         return out
 
     @staticmethod
-    def special_member_decls(n):
+    def special_member_decls(n, first):
         # Out of line (defined in the library): code that copies, moves or destroys a union
         # does not instantiate the variant machinery of all its alternatives (and, through
         # them, of every type they contain) in each translation unit.
         return [
+            "  /// Holds a value-initialized `%s` (the first alternative)." % first,
             "  %s();" % n,
-            "  %s(const %s&);" % (n, n),
-            "  %s(%s&&) noexcept;" % (n, n),
-            "  %s& operator=(const %s&);" % (n, n),
-            "  %s& operator=(%s&&) noexcept;" % (n, n),
+            "  /// Copies the active alternative of `other`.",
+            "  %s(const %s& other);" % (n, n),
+            "  /// Moves the active alternative of `other` in.",
+            "  %s(%s&& other) noexcept;" % (n, n),
+            "  /// Copies the active alternative of `other`.",
+            "  %s& operator=(const %s& other);" % (n, n),
+            "  /// Moves the active alternative of `other` in.",
+            "  %s& operator=(%s&& other) noexcept;" % (n, n),
+            "  /// Destroys the active alternative.",
             "  ~%s();" % n,
         ]
 
@@ -956,11 +1088,19 @@ class Emitter:
         ]
 
     @staticmethod
-    def friend_convs(n):
+    def friend_convs(n, kind):
         # Hidden friends: found only by ADL on this type, so overload resolution of a call
         # never looks at the hundreds of other types (cheap for the library and for users).
+        written = {
+            "struct": "`x` as a wire object (absent optionals left out, explicit nulls kept).",
+            "enum": "`x` as its wire string.",
+            "union": "The active alternative as wire JSON (an `UnknownVariant` as received).",
+        }[kind]
         return [
+            "  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,",
+            "  /// with the first problem in `error` when given.",
             "  friend bool from_json(const boost::json::value& v, %s& out, ParseError* error);" % n,
+            "  /// " + written,
             "  friend boost::json::value to_json(const %s& x);" % n,
         ]
 
@@ -1035,13 +1175,13 @@ class Emitter:
             out.append("                                    %s%s" % (
                 t, "> {" if i == len(types) - 1 else ","))
         out += ["  using OneOf::OneOf;"]
-        out += self.special_member_decls("NotificationPayload")
+        out += self.special_member_decls("NotificationPayload", "std::monostate")
         out += [
             "};",
             "",
             "/// A server notification: its method, its typed payload and its raw params.",
             "struct Notification {",
-            "  std::string method;",
+            "  std::string method;           ///< e.g. `turn/completed`",
             "  NotificationPayload payload;  ///< monostate for an unknown method",
             "  boost::json::object params;   ///< the params as received",
             "  /// False when the params of a known method lacked a required field or had a wrong",
@@ -1076,7 +1216,7 @@ class Emitter:
             out.append("                                     %s%s" % (
                 p, "> {" if i == len(self.s.server_requests) - 1 else ","))
         out += ["  using OneOf::OneOf;"]
-        out += self.special_member_decls("ServerRequestPayload")
+        out += self.special_member_decls("ServerRequestPayload", "std::monostate")
         out += [
             "};",
             "",
@@ -1094,11 +1234,12 @@ class Emitter:
             "namespace methods {",
         ]
         for m, p, r, doc in self.s.server_requests:
-            out += wrap_doc(method_doc(doc), 0)
+            out += wrap_doc(doc_text(method_doc(doc)), 0)
+            out.append("/// Traits of the `%s` server request." % m)
             out.append("struct %s {" % method_struct_name(m))
-            out.append("  static constexpr std::string_view name = %s;" % cstr(m))
-            out.append("  using params = %s;" % p)
-            out.append("  using result = %s;" % r)
+            out.append("  static constexpr std::string_view name = %s;  ///< the method" % cstr(m))
+            out.append("  using params = %s;  ///< what the server sends" % p)
+            out.append("  using result = %s;  ///< what the client replies" % r)
             out.append("};")
         out += ["}  // namespace methods", ""]
         out += ["/// Every server request above, as a `method_list` of `methods::` traits.",
@@ -1117,11 +1258,14 @@ class Emitter:
                "/// takes none), `result`.",
                "namespace methods {"]
         for m, p, pnull, r, doc in self.s.client_requests:
-            out += wrap_doc(method_doc(doc), 0)
+            out += wrap_doc(doc_text(method_doc(doc)), 0)
+            out.append("/// Traits of the `%s` request." % m)
             out.append("struct %s {" % method_struct_name(m))
-            out.append("  static constexpr std::string_view name = %s;" % cstr(m))
-            out.append("  using params = %s;" % (p or "void"))
-            out.append("  using result = %s;" % r)
+            out.append("  static constexpr std::string_view name = %s;  ///< the method" % cstr(m))
+            out.append("  using params = %s;  ///< %s" % (
+                p or "void", "the params (null params are allowed too)" if pnull else
+                "the params" if p else "none: the method takes no params"))
+            out.append("  using result = %s;  ///< the result" % r)
             out.append("};")
         out += ["}  // namespace methods", ""]
         out += ["/// Every typed client request above, as a `method_list` of `methods::` traits.",
@@ -1475,6 +1619,11 @@ SUPPORT_HPP = r'''
 #include <utility>
 #include <variant>
 
+/// @namespace codex::types
+/// @brief The typed protocol models, generated from the app-server JSON Schema of the pinned
+/// Codex CLI (see docs/types.md): plain structs, enum structs and `OneOf` unions, each with a
+/// lenient `from_json` and a `to_json` that writes the wire names.
+
 namespace codex::types {
 
 /// The codex-cli version whose `app-server generate-json-schema` output these types come from.
@@ -1496,14 +1645,19 @@ using JsonValue = boost::json::value;
 template <class T>
 class Nullable {
  public:
-  using value_type = T;
+  using value_type = T;  ///< the type of the value
 
+  /// Absent.
   Nullable() = default;
+  /// Absent.
   Nullable(std::nullopt_t) noexcept {}
   /// An explicit `null`.
   Nullable(std::nullptr_t) noexcept : null_(true) {}
+  /// A copy of `v`.
   Nullable(const T& v) : v_(v) {}
+  /// `v`, moved in.
   Nullable(T&& v) : v_(std::move(v)) {}
+  /// A value constructed from `v` (anything `T` is constructible from).
   template <class U>
     requires(std::is_constructible_v<T, U &&> &&
              !std::is_same_v<std::remove_cvref_t<U>, Nullable> &&
@@ -1512,33 +1666,45 @@ class Nullable {
              !std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t>)
   Nullable(U&& v) : v_(std::in_place, std::forward<U>(v)) {}
 
+  /// Makes it an explicit `null`.
   Nullable& operator=(std::nullptr_t) noexcept {
     v_.reset();
     null_ = true;
     return *this;
   }
+  /// Makes it absent.
   Nullable& operator=(std::nullopt_t) noexcept {
     reset();
     return *this;
   }
 
+  /// True when there is a value (neither absent nor `null`).
   bool has_value() const noexcept { return v_.has_value(); }
+  /// `has_value()`.
   explicit operator bool() const noexcept { return v_.has_value(); }
   /// True when the value is an explicit `null`.
   bool is_null() const noexcept { return null_; }
   /// True when the value is absent (neither a value nor `null`).
   bool is_absent() const noexcept { return !v_ && !null_; }
 
+  /// The value (undefined behaviour without one, as for `std::optional`).
   T& operator*() & noexcept { return *v_; }
+  /// The value (undefined behaviour without one, as for `std::optional`).
   const T& operator*() const& noexcept { return *v_; }
+  /// The value's members (undefined behaviour without one).
   T* operator->() noexcept { return &*v_; }
+  /// The value's members (undefined behaviour without one).
   const T* operator->() const noexcept { return &*v_; }
+  /// The value; throws `std::bad_optional_access` without one.
   T& value() & { return v_.value(); }
+  /// The value; throws `std::bad_optional_access` without one.
   const T& value() const& { return v_.value(); }
+  /// The value, or `fallback` when absent or `null`.
   template <class U>
   T value_or(U&& fallback) const& {
     return v_.value_or(std::forward<U>(fallback));
   }
+  /// Constructs a value in place from `a` (no longer `null`) and returns it.
   template <class... A>
   T& emplace(A&&... a) {
     null_ = false;
@@ -1552,6 +1718,7 @@ class Nullable {
   /// The value as an `std::optional` (null and absent both empty).
   const std::optional<T>& as_optional() const noexcept { return v_; }
 
+  /// Equal when both hold equal values, both are `null`, or both are absent.
   friend bool operator==(const Nullable&, const Nullable&) = default;
 
  private:
@@ -1559,10 +1726,6 @@ class Nullable {
   bool null_ = false;  // only ever true while v_ is empty
 };
 
-/// Base of the generated unions: an `std::variant<Ts...>` (so `std::visit`, `std::get_if`,
-/// `std::holds_alternative` and `index()` work) that converts implicitly from exactly its
-/// alternatives. (Not `using variant::variant`: its converting constructor is costly to check in
-/// overload resolution, and every `to_json` call would pay for it.)
 namespace detail {
 /// `E` is the `Value` enumeration of the generated enum struct `T`.
 template <class E, class T>
@@ -1577,12 +1740,18 @@ struct enum_alternative<E, T, Ts...> {
 };
 }  // namespace detail
 
+/// Base of the generated unions: an `std::variant<Ts...>` (so `std::visit`, `std::get_if`,
+/// `std::holds_alternative` and `index()` work) that converts implicitly from exactly its
+/// alternatives. (Not `using variant::variant`: its converting constructor is costly to check in
+/// overload resolution, and every `to_json` call would pay for it.)
 template <class... Ts>
 class OneOf : public std::variant<Ts...> {
  public:
-  using variant_type = std::variant<Ts...>;
+  using variant_type = std::variant<Ts...>;  ///< the base variant
 
+  /// Holds a value-initialized first alternative.
   OneOf() = default;
+  /// Holds `a` (copied or moved), which must be one of the alternatives exactly.
   template <class A>
     requires(std::is_same_v<std::remove_cvref_t<A>, Ts> || ...)
   OneOf(A&& a) : variant_type(std::forward<A>(a)) {}
@@ -1592,14 +1761,17 @@ class OneOf : public std::variant<Ts...> {
     requires(std::is_enum_v<E> && (detail::enum_value_of<E, Ts> + ...) == 1)
   OneOf(E e)
       : variant_type(std::in_place_type<typename detail::enum_alternative<E, Ts...>::type>, e) {}
+  /// Holds an `A` constructed in place from `args`.
   template <class A, class... Args>
   explicit OneOf(std::in_place_type_t<A> t, Args&&... args)
       : variant_type(t, std::forward<Args>(args)...) {}
 
   /// The variant itself.
   variant_type& as_variant() noexcept { return *this; }
+  /// The variant itself.
   const variant_type& as_variant() const noexcept { return *this; }
 
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const OneOf&, const OneOf&) = default;
 };
 
@@ -1617,8 +1789,11 @@ struct UnknownVariant {
   /// The discriminator: the `type` (or other tag) of a tagged union, else empty.
   std::string type;
   boost::json::value raw;  ///< the value as received
+  /// Member-wise equality.
   friend bool operator==(const UnknownVariant&, const UnknownVariant&) = default;
+  /// Keeps `v` whole in `raw` (clears `type`); always true.
   friend bool from_json(const boost::json::value& v, UnknownVariant& out, ParseError* error);
+  /// `raw`, unchanged.
   friend boost::json::value to_json(const UnknownVariant& x);
 };
 

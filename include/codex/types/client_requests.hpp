@@ -42,90 +42,128 @@ struct InitializeCapabilities {
   /// clients.
   std::optional<bool> required_human_approval;
 
+  /// Member-wise equality.
   friend bool operator==(const InitializeCapabilities&, const InitializeCapabilities&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InitializeCapabilities& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InitializeCapabilities& x);
 };
 
+/// `ClientInfo` of the app-server schema.
 struct ClientInfo {
+  /// `name` (required).
   std::string name;
+  /// `title` (optional, may be null).
   Nullable<std::string> title;
+  /// `version` (required).
   std::string version;
 
+  /// Member-wise equality.
   friend bool operator==(const ClientInfo&, const ClientInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ClientInfo& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ClientInfo& x);
 };
 
+/// The params of the `initialize` request.
 struct InitializeParams {
+  /// `capabilities` (optional, may be null).
   Nullable<InitializeCapabilities> capabilities;
-  /// `clientInfo`.
+  /// `clientInfo` (required).
   ClientInfo client_info;
 
+  /// Member-wise equality.
   friend bool operator==(const InitializeParams&, const InitializeParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InitializeParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InitializeParams& x);
 };
 
+/// `ThreadStartSource` of the app-server schema.
 /// Wire values: `"startup" | "clear"`.
 struct ThreadStartSource {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     startup,  ///< `"startup"`
     clear,  ///< `"clear"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadStartSource() = default;
+  /// A known value.
   ThreadStartSource(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadStartSource from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadStartSource&, const ThreadStartSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadStartSource& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadStartSource& x);
 };
 
+/// The params of the `thread/start` request.
 struct ThreadStartParams {
-  /// `approvalPolicy`.
+  /// `approvalPolicy` (optional, may be null).
   Nullable<AskForApproval> approval_policy;
   /// `approvalsReviewer`. Override where approval requests are routed for review on this thread and
   /// subsequent turns.
   Nullable<ApprovalsReviewer> approvals_reviewer;
-  /// `baseInstructions`.
+  /// `baseInstructions` (optional, may be null).
   Nullable<std::string> base_instructions;
+  /// `config` (optional, may be null).
   Nullable<boost::json::object> config;
+  /// `cwd` (optional, may be null).
   Nullable<std::string> cwd;
-  /// `developerInstructions`.
+  /// `developerInstructions` (optional, may be null).
   Nullable<std::string> developer_instructions;
+  /// `ephemeral` (optional, may be null).
   Nullable<bool> ephemeral;
+  /// `model` (optional, may be null).
   Nullable<std::string> model;
-  /// `modelProvider`.
+  /// `modelProvider` (optional, may be null).
   Nullable<std::string> model_provider;
   /// @deprecated `friendly` and `pragmatic` no longer select a style.
   Nullable<Personality> personality;
+  /// `sandbox` (optional, may be null).
   Nullable<SandboxMode> sandbox;
-  /// `serviceName`.
+  /// `serviceName` (optional, may be null).
   Nullable<std::string> service_name;
-  /// `serviceTier`.
+  /// `serviceTier` (optional, may be null).
   Nullable<std::string> service_tier;
-  /// `sessionStartSource`.
+  /// `sessionStartSource` (optional, may be null).
   Nullable<ThreadStartSource> session_start_source;
   /// `threadSource`. Optional client-supplied analytics source classification for this thread.
   Nullable<ThreadSource> thread_source;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadStartParams&, const ThreadStartParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadStartParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadStartParams& x);
 };
 
+/// The result of the `thread/start` request.
 struct ThreadStartResponse {
-  /// `approvalPolicy`.
+  /// `approvalPolicy` (required).
   AskForApproval approval_policy;
   /// `approvalsReviewer`. Reviewer currently used for approval requests on this thread.
   ApprovalsReviewer approvals_reviewer;
+  /// `cwd` (required).
   AbsolutePathBuf cwd;
   /// `disabledPluginIds`. Saved list of disabled plugin IDs. Does not yet filter plugin
   /// capabilities.
@@ -133,20 +171,26 @@ struct ThreadStartResponse {
   /// `instructionSources`. Environment-native paths to instruction source files currently loaded
   /// for this thread.
   std::optional<std::vector<LegacyAppPathString>> instruction_sources;
+  /// `model` (required).
   std::string model;
-  /// `modelProvider`.
+  /// `modelProvider` (required).
   std::string model_provider;
-  /// `reasoningEffort`.
+  /// `reasoningEffort` (optional, may be null).
   Nullable<ReasoningEffort> reasoning_effort;
   /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer
   /// `activePermissionProfile` for profile provenance.
   SandboxPolicy sandbox;
-  /// `serviceTier`.
+  /// `serviceTier` (optional, may be null).
   Nullable<std::string> service_tier;
+  /// `thread` (required).
   Thread thread;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadStartResponse&, const ThreadStartResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadStartResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadStartResponse& x);
 };
 
@@ -162,17 +206,21 @@ struct ThreadStartResponse {
 /// treated as absent.
 ///
 /// Prefer using thread_id whenever possible.
+///
+/// The params of the `thread/resume` request.
 struct ThreadResumeParams {
-  /// `approvalPolicy`.
+  /// `approvalPolicy` (optional, may be null).
   Nullable<AskForApproval> approval_policy;
   /// `approvalsReviewer`. Override where approval requests are routed for review on this thread and
   /// subsequent turns.
   Nullable<ApprovalsReviewer> approvals_reviewer;
-  /// `baseInstructions`.
+  /// `baseInstructions` (optional, may be null).
   Nullable<std::string> base_instructions;
+  /// `config` (optional, may be null).
   Nullable<boost::json::object> config;
+  /// `cwd` (optional, may be null).
   Nullable<std::string> cwd;
-  /// `developerInstructions`.
+  /// `developerInstructions` (optional, may be null).
   Nullable<std::string> developer_instructions;
   /// `excludeTurns`. When true, return only thread metadata and live-resume state without
   /// populating `thread.turns`. This is useful when the client plans to call `thread/turns/list`
@@ -181,29 +229,36 @@ struct ThreadResumeParams {
   std::optional<bool> exclude_turns;
   /// Configuration overrides for the resumed thread, if any.
   Nullable<std::string> model;
-  /// `modelProvider`.
+  /// `modelProvider` (optional, may be null).
   Nullable<std::string> model_provider;
   /// @deprecated `friendly` and `pragmatic` no longer select a style. Changing this does not
   /// rewrite the thread's existing instructions.
   Nullable<Personality> personality;
+  /// `sandbox` (optional, may be null).
   Nullable<SandboxMode> sandbox;
-  /// `serviceTier`.
+  /// `serviceTier` (optional, may be null).
   Nullable<std::string> service_tier;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadResumeParams&, const ThreadResumeParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadResumeParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadResumeParams& x);
 };
 
+/// The result of the `thread/resume` request.
 struct ThreadResumeResponse {
-  /// `approvalPolicy`.
+  /// `approvalPolicy` (required).
   AskForApproval approval_policy;
   /// `approvalsReviewer`. Reviewer currently used for approval requests on this thread.
   ApprovalsReviewer approvals_reviewer;
   /// `collaborationMode`. Effective collaboration mode. Absent when resuming from an older server.
   Nullable<CollaborationMode> collaboration_mode;
+  /// `cwd` (required).
   AbsolutePathBuf cwd;
   /// `disabledPluginIds`. Saved list of disabled plugin IDs. Does not yet filter plugin
   /// capabilities.
@@ -216,16 +271,18 @@ struct ThreadResumeResponse {
   /// Pass this as `cursor` to `thread/items/list` with `sortDirection: "desc"`. The first page
   /// includes the item identified by the cursor.
   Nullable<std::string> items_backwards_cursor;
+  /// `model` (required).
   std::string model;
-  /// `modelProvider`.
+  /// `modelProvider` (required).
   std::string model_provider;
-  /// `reasoningEffort`.
+  /// `reasoningEffort` (optional, may be null).
   Nullable<ReasoningEffort> reasoning_effort;
   /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer
   /// `activePermissionProfile` for profile provenance.
   SandboxPolicy sandbox;
-  /// `serviceTier`.
+  /// `serviceTier` (optional, may be null).
   Nullable<std::string> service_tier;
+  /// `thread` (required).
   Thread thread;
   /// `turnsBackwardsCursor`. Opaque cursor for hydrating paginated turns backwards.
   ///
@@ -233,8 +290,12 @@ struct ThreadResumeResponse {
   /// includes the turn identified by the cursor.
   Nullable<std::string> turns_backwards_cursor;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadResumeResponse&, const ThreadResumeResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadResumeResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadResumeResponse& x);
 };
 
@@ -246,18 +307,23 @@ struct ThreadResumeResponse {
 /// treated as absent.
 ///
 /// Prefer using thread_id whenever possible.
+///
+/// The params of the `thread/fork` request.
 struct ThreadForkParams {
-  /// `approvalPolicy`.
+  /// `approvalPolicy` (optional, may be null).
   Nullable<AskForApproval> approval_policy;
   /// `approvalsReviewer`. Override where approval requests are routed for review on this thread and
   /// subsequent turns.
   Nullable<ApprovalsReviewer> approvals_reviewer;
-  /// `baseInstructions`.
+  /// `baseInstructions` (optional, may be null).
   Nullable<std::string> base_instructions;
+  /// `config` (optional, may be null).
   Nullable<boost::json::object> config;
+  /// `cwd` (optional, may be null).
   Nullable<std::string> cwd;
-  /// `developerInstructions`.
+  /// `developerInstructions` (optional, may be null).
   Nullable<std::string> developer_instructions;
+  /// `ephemeral` (optional).
   std::optional<bool> ephemeral;
   /// `excludeTurns`. When true, return only thread metadata and live fork state without populating
   /// `thread.turns`. This is useful when the client plans to call `thread/turns/list` immediately
@@ -271,27 +337,34 @@ struct ThreadForkParams {
   Nullable<std::string> last_turn_id;
   /// Configuration overrides for the forked thread, if any.
   Nullable<std::string> model;
-  /// `modelProvider`.
+  /// `modelProvider` (optional, may be null).
   Nullable<std::string> model_provider;
+  /// `sandbox` (optional, may be null).
   Nullable<SandboxMode> sandbox;
-  /// `serviceTier`.
+  /// `serviceTier` (optional, may be null).
   Nullable<std::string> service_tier;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
   /// `threadSource`. Optional client-supplied analytics source classification for this forked
   /// thread.
   Nullable<ThreadSource> thread_source;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadForkParams&, const ThreadForkParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadForkParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadForkParams& x);
 };
 
+/// The result of the `thread/fork` request.
 struct ThreadForkResponse {
-  /// `approvalPolicy`.
+  /// `approvalPolicy` (required).
   AskForApproval approval_policy;
   /// `approvalsReviewer`. Reviewer currently used for approval requests on this thread.
   ApprovalsReviewer approvals_reviewer;
+  /// `cwd` (required).
   AbsolutePathBuf cwd;
   /// `disabledPluginIds`. Saved list of disabled plugin IDs. Does not yet filter plugin
   /// capabilities.
@@ -299,262 +372,402 @@ struct ThreadForkResponse {
   /// `instructionSources`. Environment-native paths to instruction source files currently loaded
   /// for this thread.
   std::optional<std::vector<LegacyAppPathString>> instruction_sources;
+  /// `model` (required).
   std::string model;
-  /// `modelProvider`.
+  /// `modelProvider` (required).
   std::string model_provider;
-  /// `reasoningEffort`.
+  /// `reasoningEffort` (optional, may be null).
   Nullable<ReasoningEffort> reasoning_effort;
   /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer
   /// `activePermissionProfile` for profile provenance.
   SandboxPolicy sandbox;
-  /// `serviceTier`.
+  /// `serviceTier` (optional, may be null).
   Nullable<std::string> service_tier;
+  /// `thread` (required).
   Thread thread;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadForkResponse&, const ThreadForkResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadForkResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadForkResponse& x);
 };
 
+/// The params of the `thread/archive` request.
 struct ThreadArchiveParams {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadArchiveParams&, const ThreadArchiveParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadArchiveParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadArchiveParams& x);
 };
 
+/// The result of the `thread/archive` request.
 struct ThreadArchiveResponse {
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadArchiveResponse&, const ThreadArchiveResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadArchiveResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadArchiveResponse& x);
 };
 
+/// The params of the `thread/delete` request.
 struct ThreadDeleteParams {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadDeleteParams&, const ThreadDeleteParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadDeleteParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadDeleteParams& x);
 };
 
+/// The result of the `thread/delete` request.
 struct ThreadDeleteResponse {
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadDeleteResponse&, const ThreadDeleteResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadDeleteResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadDeleteResponse& x);
 };
 
+/// The params of the `thread/unsubscribe` request.
 struct ThreadUnsubscribeParams {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadUnsubscribeParams&, const ThreadUnsubscribeParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadUnsubscribeParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadUnsubscribeParams& x);
 };
 
+/// `ThreadUnsubscribeStatus` of the app-server schema.
 /// Wire values: `"notLoaded" | "notSubscribed" | "unsubscribed"`.
 struct ThreadUnsubscribeStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     not_loaded,  ///< `"notLoaded"`
     not_subscribed,  ///< `"notSubscribed"`
     unsubscribed,  ///< `"unsubscribed"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadUnsubscribeStatus() = default;
+  /// A known value.
   ThreadUnsubscribeStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadUnsubscribeStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadUnsubscribeStatus&, const ThreadUnsubscribeStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadUnsubscribeStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadUnsubscribeStatus& x);
 };
 
+/// The result of the `thread/unsubscribe` request.
 struct ThreadUnsubscribeResponse {
+  /// `status` (required).
   ThreadUnsubscribeStatus status;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadUnsubscribeResponse&, const ThreadUnsubscribeResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadUnsubscribeResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadUnsubscribeResponse& x);
 };
 
+/// The params of the `thread/name/set` request.
 struct ThreadSetNameParams {
+  /// `name` (required).
   std::string name;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadSetNameParams&, const ThreadSetNameParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSetNameParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadSetNameParams& x);
 };
 
+/// The result of the `thread/name/set` request.
 struct ThreadSetNameResponse {
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadSetNameResponse&, const ThreadSetNameResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSetNameResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadSetNameResponse& x);
 };
 
 /// Distinguishes explicit user actions from automatic goal lifecycle mutations.
 /// Wire values: `"user" | "automatic"`.
 struct ThreadGoalMutationOrigin {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     user,  ///< `"user"`
     automatic,  ///< `"automatic"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadGoalMutationOrigin() = default;
+  /// A known value.
   ThreadGoalMutationOrigin(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadGoalMutationOrigin from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadGoalMutationOrigin&, const ThreadGoalMutationOrigin&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalMutationOrigin& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadGoalMutationOrigin& x);
 };
 
+/// The params of the `thread/goal/set` request.
 struct ThreadGoalSetParams {
+  /// `objective` (optional, may be null).
   Nullable<std::string> objective;
   /// Missing provenance does not supply user authorization.
   Nullable<ThreadGoalMutationOrigin> origin;
+  /// `status` (optional, may be null).
   Nullable<ThreadGoalStatus> status;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `tokenBudget`.
+  /// `tokenBudget` (optional, may be null).
   Nullable<std::int64_t> token_budget;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadGoalSetParams&, const ThreadGoalSetParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalSetParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadGoalSetParams& x);
 };
 
+/// The result of the `thread/goal/set` request.
 struct ThreadGoalSetResponse {
+  /// `goal` (required).
   ThreadGoal goal;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadGoalSetResponse&, const ThreadGoalSetResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalSetResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadGoalSetResponse& x);
 };
 
+/// The params of the `thread/goal/get` request.
 struct ThreadGoalGetParams {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadGoalGetParams&, const ThreadGoalGetParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalGetParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadGoalGetParams& x);
 };
 
+/// The result of the `thread/goal/get` request.
 struct ThreadGoalGetResponse {
+  /// `goal` (optional, may be null).
   Nullable<ThreadGoal> goal;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadGoalGetResponse&, const ThreadGoalGetResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalGetResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadGoalGetResponse& x);
 };
 
+/// The params of the `thread/goal/clear` request.
 struct ThreadGoalClearParams {
   /// Missing provenance does not supply user authorization.
   Nullable<ThreadGoalMutationOrigin> origin;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadGoalClearParams&, const ThreadGoalClearParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalClearParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadGoalClearParams& x);
 };
 
+/// The result of the `thread/goal/clear` request.
 struct ThreadGoalClearResponse {
+  /// `cleared` (required).
   bool cleared = false;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadGoalClearResponse&, const ThreadGoalClearResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalClearResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadGoalClearResponse& x);
 };
 
+/// The params of the `thread/unarchive` request.
 struct ThreadUnarchiveParams {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadUnarchiveParams&, const ThreadUnarchiveParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadUnarchiveParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadUnarchiveParams& x);
 };
 
+/// The result of the `thread/unarchive` request.
 struct ThreadUnarchiveResponse {
+  /// `thread` (required).
   Thread thread;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadUnarchiveResponse&, const ThreadUnarchiveResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadUnarchiveResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadUnarchiveResponse& x);
 };
 
+/// The params of the `thread/compact/start` request.
 struct ThreadCompactStartParams {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadCompactStartParams&, const ThreadCompactStartParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadCompactStartParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadCompactStartParams& x);
 };
 
+/// The result of the `thread/compact/start` request.
 struct ThreadCompactStartResponse {
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadCompactStartResponse&, const ThreadCompactStartResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadCompactStartResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadCompactStartResponse& x);
 };
 
+/// `ThreadListCwdFilter` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct ThreadListCwdFilter : OneOf<std::string, std::vector<std::string>, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `std::string` (the first alternative).
   ThreadListCwdFilter();
-  ThreadListCwdFilter(const ThreadListCwdFilter&);
-  ThreadListCwdFilter(ThreadListCwdFilter&&) noexcept;
-  ThreadListCwdFilter& operator=(const ThreadListCwdFilter&);
-  ThreadListCwdFilter& operator=(ThreadListCwdFilter&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadListCwdFilter(const ThreadListCwdFilter& other);
+  /// Moves the active alternative of `other` in.
+  ThreadListCwdFilter(ThreadListCwdFilter&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadListCwdFilter& operator=(const ThreadListCwdFilter& other);
+  /// Moves the active alternative of `other` in.
+  ThreadListCwdFilter& operator=(ThreadListCwdFilter&& other) noexcept;
+  /// Destroys the active alternative.
   ~ThreadListCwdFilter();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ThreadListCwdFilter&, const ThreadListCwdFilter&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadListCwdFilter& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ThreadListCwdFilter& x);
 };
 
+/// `SortDirection` of the app-server schema.
 /// Wire values: `"asc" | "desc"`.
 struct SortDirection {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     asc,  ///< `"asc"`
     desc,  ///< `"desc"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   SortDirection() = default;
+  /// A known value.
   SortDirection(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static SortDirection from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const SortDirection&, const SortDirection&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SortDirection& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const SortDirection& x);
 };
 
+/// `ThreadSortKey` of the app-server schema.
 /// Wire values: `"created_at" | "updated_at" | "recency_at" | "section_position"`.
 struct ThreadSortKey {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     created_at,  ///< `"created_at"`
     updated_at,  ///< `"updated_at"`
@@ -562,21 +775,29 @@ struct ThreadSortKey {
     section_position,  ///< `"section_position"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadSortKey() = default;
+  /// A known value.
   ThreadSortKey(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadSortKey from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadSortKey&, const ThreadSortKey&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSortKey& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadSortKey& x);
 };
 
+/// `ThreadSourceKind` of the app-server schema.
 struct ThreadSourceKind {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     cli,  ///< `"cli"`
     vscode,  ///< `"vscode"`
@@ -589,20 +810,27 @@ struct ThreadSourceKind {
     sub_agent_other,  ///< `"subAgentOther"`
     unknown,  ///< `"unknown"`, or a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadSourceKind() = default;
+  /// A known value.
   ThreadSourceKind(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadSourceKind from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadSourceKind&, const ThreadSourceKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSourceKind& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadSourceKind& x);
 };
 
+/// The params of the `thread/list` request.
 struct ThreadListParams {
   /// Optional archived filter; when set to true, only archived threads are returned. If false or
   /// null, only non-archived threads are returned.
@@ -644,38 +872,54 @@ struct ThreadListParams {
   /// thread metadata. Omitted or false preserves scan-and-repair behavior.
   std::optional<bool> use_state_db_only;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadListParams&, const ThreadListParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadListParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadListParams& x);
 };
 
+/// The result of the `thread/list` request.
 struct ThreadListResponse {
   /// `backwardsCursor`. Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is
   /// only populated when the page contains at least one thread. Use it with the opposite
   /// `sortDirection`; for timestamp sorts it anchors at the start of the page timestamp so
   /// same-second updates are not skipped.
   Nullable<std::string> backwards_cursor;
+  /// `data` (required).
   std::vector<Thread> data;
   /// `nextCursor`. Opaque cursor to pass to the next call to continue after the last item. if None,
   /// there are no more items to return.
   Nullable<std::string> next_cursor;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadListResponse&, const ThreadListResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadListResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadListResponse& x);
 };
 
+/// The params of the `thread/loaded/list` request.
 struct ThreadLoadedListParams {
   /// Opaque pagination cursor returned by a previous call.
   Nullable<std::string> cursor;
   /// Optional page size; defaults to no limit.
   Nullable<std::int64_t> limit;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadLoadedListParams&, const ThreadLoadedListParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadLoadedListParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadLoadedListParams& x);
 };
 
+/// The result of the `thread/loaded/list` request.
 struct ThreadLoadedListResponse {
   /// Thread ids for sessions currently loaded in memory.
   std::vector<std::string> data;
@@ -683,32 +927,48 @@ struct ThreadLoadedListResponse {
   /// there are no more items to return.
   Nullable<std::string> next_cursor;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadLoadedListResponse&, const ThreadLoadedListResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadLoadedListResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadLoadedListResponse& x);
 };
 
+/// The params of the `thread/read` request.
 struct ThreadReadParams {
   /// `includeTurns`. When true, include turns and their items from rollout history. Full-history
   /// hydration is deprecated for paginated threads; prefer a metadata-only read and page with
   /// `thread/turns/list` and `thread/items/list`.
   std::optional<bool> include_turns;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadReadParams&, const ThreadReadParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadReadParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadReadParams& x);
 };
 
+/// The result of the `thread/read` request.
 struct ThreadReadResponse {
+  /// `thread` (required).
   Thread thread;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadReadResponse&, const ThreadReadResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadReadResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadReadResponse& x);
 };
 
+/// The params of the `thread/turns/list` request.
 struct ThreadTurnsListParams {
   /// Opaque cursor to pass to the next call to continue after the last turn.
   Nullable<std::string> cursor;
@@ -718,36 +978,50 @@ struct ThreadTurnsListParams {
   Nullable<std::int64_t> limit;
   /// `sortDirection`. Optional turn pagination direction; defaults to descending.
   Nullable<SortDirection> sort_direction;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadTurnsListParams&, const ThreadTurnsListParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadTurnsListParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadTurnsListParams& x);
 };
 
+/// The result of the `thread/turns/list` request.
 struct ThreadTurnsListResponse {
   /// `backwardsCursor`. Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is
   /// only populated when the page contains at least one turn. Use it with the opposite
   /// `sortDirection` to include the anchor turn again and catch updates to that turn.
   Nullable<std::string> backwards_cursor;
+  /// `data` (required).
   std::vector<Turn> data;
   /// `nextCursor`. Opaque cursor to pass to the next call to continue after the last turn. if None,
   /// there are no more turns to return.
   Nullable<std::string> next_cursor;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadTurnsListResponse&, const ThreadTurnsListResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadTurnsListResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadTurnsListResponse& x);
 };
 
 /// Variant `type: "item"` of `ThreadItemsListAnchor`.
 struct ItemThreadItemsListAnchor {
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ItemThreadItemsListAnchor&, const ItemThreadItemsListAnchor&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ItemThreadItemsListAnchor& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ItemThreadItemsListAnchor& x);
 };
 
@@ -755,14 +1029,24 @@ struct ItemThreadItemsListAnchor {
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ThreadItemsListAnchor : OneOf<ItemThreadItemsListAnchor, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `ItemThreadItemsListAnchor` (the first alternative).
   ThreadItemsListAnchor();
-  ThreadItemsListAnchor(const ThreadItemsListAnchor&);
-  ThreadItemsListAnchor(ThreadItemsListAnchor&&) noexcept;
-  ThreadItemsListAnchor& operator=(const ThreadItemsListAnchor&);
-  ThreadItemsListAnchor& operator=(ThreadItemsListAnchor&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadItemsListAnchor(const ThreadItemsListAnchor& other);
+  /// Moves the active alternative of `other` in.
+  ThreadItemsListAnchor(ThreadItemsListAnchor&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadItemsListAnchor& operator=(const ThreadItemsListAnchor& other);
+  /// Moves the active alternative of `other` in.
+  ThreadItemsListAnchor& operator=(ThreadItemsListAnchor&& other) noexcept;
+  /// Destroys the active alternative.
   ~ThreadItemsListAnchor();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ThreadItemsListAnchor&, const ThreadItemsListAnchor&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadItemsListAnchor& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ThreadItemsListAnchor& x);
 };
 
@@ -770,24 +1054,40 @@ struct ThreadItemsListAnchor : OneOf<ItemThreadItemsListAnchor, UnknownVariant> 
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct ThreadItemsListCursor : OneOf<std::string, ThreadItemsListAnchor, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `std::string` (the first alternative).
   ThreadItemsListCursor();
-  ThreadItemsListCursor(const ThreadItemsListCursor&);
-  ThreadItemsListCursor(ThreadItemsListCursor&&) noexcept;
-  ThreadItemsListCursor& operator=(const ThreadItemsListCursor&);
-  ThreadItemsListCursor& operator=(ThreadItemsListCursor&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadItemsListCursor(const ThreadItemsListCursor& other);
+  /// Moves the active alternative of `other` in.
+  ThreadItemsListCursor(ThreadItemsListCursor&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadItemsListCursor& operator=(const ThreadItemsListCursor& other);
+  /// Moves the active alternative of `other` in.
+  ThreadItemsListCursor& operator=(ThreadItemsListCursor&& other) noexcept;
+  /// Destroys the active alternative.
   ~ThreadItemsListCursor();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ThreadItemsListCursor&, const ThreadItemsListCursor&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadItemsListCursor& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ThreadItemsListCursor& x);
 };
 
+/// `ThreadItemOutputDeferral` of the app-server schema.
 struct ThreadItemOutputDeferral {
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadItemOutputDeferral&, const ThreadItemOutputDeferral&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadItemOutputDeferral& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadItemOutputDeferral& x);
 };
 
+/// The params of the `thread/items/list` request.
 struct ThreadItemsListParams {
   /// Opaque continuation cursor or an exclusive item anchor in the requested visible turn. An item
   /// anchor requires a non-empty `turnId`; ascending (the default) returns items after it, and
@@ -799,20 +1099,26 @@ struct ThreadItemsListParams {
   Nullable<std::int64_t> limit;
   /// `sortDirection`. Optional item pagination direction; defaults to ascending.
   Nullable<SortDirection> sort_direction;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
   /// `turnId`. Optional turn id to filter by. When omitted, returns items across the thread.
   Nullable<std::string> turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadItemsListParams&, const ThreadItemsListParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadItemsListParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadItemsListParams& x);
 };
 
+/// `ThreadItemEntry` of the app-server schema.
 struct ThreadItemEntry {
   /// `completedAtMs`. Unix timestamp (milliseconds) when the item completed, if recorded by the
   /// producer.
   Nullable<std::int64_t> completed_at_ms;
+  /// `item` (required).
   ThreadItem item;
   /// `startedAtMs`. Unix timestamp (milliseconds) when the item started, if recorded by the
   /// producer.
@@ -820,45 +1126,63 @@ struct ThreadItemEntry {
   /// `turnId`. Turn containing this item.
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadItemEntry&, const ThreadItemEntry&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadItemEntry& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadItemEntry& x);
 };
 
+/// The result of the `thread/items/list` request.
 struct ThreadItemsListResponse {
   /// `backwardsCursor`. Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is
   /// only populated when the page contains at least one item.
   Nullable<std::string> backwards_cursor;
+  /// `data` (required).
   std::vector<ThreadItemEntry> data;
   /// `nextCursor`. Opaque cursor to pass to the next call to continue after the last item. if None,
   /// there are no more items to return.
   Nullable<std::string> next_cursor;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadItemsListResponse&, const ThreadItemsListResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadItemsListResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadItemsListResponse& x);
 };
 
+/// `TurnToolOutput` of the app-server schema.
 struct TurnToolOutput {
+  /// `name` (required).
   std::string name;
-  /// `namespace`.
+  /// `namespace` (optional, may be null).
   Nullable<std::string> namespace_;
+  /// `output` (required).
   FunctionCallOutputBody output;
   /// Requests retention of this output in the thread's model history.
   std::optional<bool> retain;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnToolOutput&, const TurnToolOutput&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnToolOutput& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnToolOutput& x);
 };
 
+/// The params of the `turn/start` request.
 struct TurnStartParams {
   /// `approvalPolicy`. Override the approval policy for this turn and subsequent turns.
   Nullable<AskForApproval> approval_policy;
   /// `approvalsReviewer`. Override where approval requests are routed for review on this turn and
   /// subsequent turns.
   Nullable<ApprovalsReviewer> approvals_reviewer;
-  /// `clientUserMessageId`.
+  /// `clientUserMessageId` (optional, may be null).
   Nullable<std::string> client_user_message_id;
   /// Override the working directory for this turn and subsequent turns.
   Nullable<std::string> cwd;
@@ -867,6 +1191,7 @@ struct TurnStartParams {
   Nullable<std::vector<std::string>> disabled_plugin_ids;
   /// Override the reasoning effort for this turn and subsequent turns.
   Nullable<ReasoningEffort> effort;
+  /// `input` (required).
   std::vector<UserInput> input;
   /// Override the model for this turn and subsequent turns.
   Nullable<std::string> model;
@@ -898,86 +1223,125 @@ struct TurnStartParams {
   Nullable<std::string> service_tier_for_turn;
   /// Override the reasoning summary for this turn and subsequent turns.
   Nullable<ReasoningSummary> summary;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `toolOutput`.
+  /// `toolOutput` (optional, may be null).
   Nullable<TurnToolOutput> tool_output;
   /// `turnTrigger`. Optional source classification for the caller that starts this turn. Ignored
   /// when this request steers an already-active turn.
   Nullable<std::string> turn_trigger;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnStartParams&, const TurnStartParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnStartParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnStartParams& x);
 };
 
+/// The result of the `turn/start` request.
 struct TurnStartResponse {
+  /// `turn` (required).
   Turn turn;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnStartResponse&, const TurnStartResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnStartResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnStartResponse& x);
 };
 
+/// The params of the `turn/steer` request.
 struct TurnSteerParams {
-  /// `clientUserMessageId`.
+  /// `clientUserMessageId` (optional, may be null).
   Nullable<std::string> client_user_message_id;
   /// `expectedTurnId`. Required active turn id precondition. The request fails when it does not
   /// match the currently active turn.
   std::string expected_turn_id;
+  /// `input` (required).
   std::vector<UserInput> input;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnSteerParams&, const TurnSteerParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnSteerParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnSteerParams& x);
 };
 
+/// The result of the `turn/steer` request.
 struct TurnSteerResponse {
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnSteerResponse&, const TurnSteerResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnSteerResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnSteerResponse& x);
 };
 
+/// The params of the `turn/interrupt` request.
 struct TurnInterruptParams {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnInterruptParams&, const TurnInterruptParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnInterruptParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnInterruptParams& x);
 };
 
+/// The result of the `turn/interrupt` request.
 struct TurnInterruptResponse {
 
+  /// Member-wise equality.
   friend bool operator==(const TurnInterruptResponse&, const TurnInterruptResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnInterruptResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnInterruptResponse& x);
 };
 
+/// `ReviewDelivery` of the app-server schema.
 /// Wire values: `"inline"`.
 struct ReviewDelivery {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     inline_,  ///< `"inline"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ReviewDelivery() = default;
+  /// A known value.
   ReviewDelivery(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ReviewDelivery from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ReviewDelivery&, const ReviewDelivery&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReviewDelivery& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ReviewDelivery& x);
 };
 
@@ -985,80 +1349,123 @@ struct ReviewDelivery {
 /// Variant `type: "uncommittedChanges"` of `ReviewTarget`.
 struct UncommittedChangesReviewTarget {
 
+  /// Member-wise equality.
   friend bool operator==(const UncommittedChangesReviewTarget&, const UncommittedChangesReviewTarget&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UncommittedChangesReviewTarget& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const UncommittedChangesReviewTarget& x);
 };
 
 /// Review changes between the current branch and the given base branch.
 /// Variant `type: "baseBranch"` of `ReviewTarget`.
 struct BaseBranchReviewTarget {
+  /// `branch` (required).
   std::string branch;
 
+  /// Member-wise equality.
   friend bool operator==(const BaseBranchReviewTarget&, const BaseBranchReviewTarget&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, BaseBranchReviewTarget& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const BaseBranchReviewTarget& x);
 };
 
 /// Review the changes introduced by a specific commit.
 /// Variant `type: "commit"` of `ReviewTarget`.
 struct CommitReviewTarget {
+  /// `sha` (required).
   std::string sha;
   /// Optional human-readable label (e.g., commit subject) for UIs.
   Nullable<std::string> title;
 
+  /// Member-wise equality.
   friend bool operator==(const CommitReviewTarget&, const CommitReviewTarget&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommitReviewTarget& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CommitReviewTarget& x);
 };
 
 /// Arbitrary instructions, equivalent to the old free-form prompt.
 /// Variant `type: "custom"` of `ReviewTarget`.
 struct CustomReviewTarget {
+  /// `instructions` (required).
   std::string instructions;
 
+  /// Member-wise equality.
   friend bool operator==(const CustomReviewTarget&, const CustomReviewTarget&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CustomReviewTarget& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CustomReviewTarget& x);
 };
 
+/// `ReviewTarget` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ReviewTarget : OneOf<UncommittedChangesReviewTarget, BaseBranchReviewTarget, CommitReviewTarget, CustomReviewTarget, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `UncommittedChangesReviewTarget` (the first alternative).
   ReviewTarget();
-  ReviewTarget(const ReviewTarget&);
-  ReviewTarget(ReviewTarget&&) noexcept;
-  ReviewTarget& operator=(const ReviewTarget&);
-  ReviewTarget& operator=(ReviewTarget&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ReviewTarget(const ReviewTarget& other);
+  /// Moves the active alternative of `other` in.
+  ReviewTarget(ReviewTarget&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ReviewTarget& operator=(const ReviewTarget& other);
+  /// Moves the active alternative of `other` in.
+  ReviewTarget& operator=(ReviewTarget&& other) noexcept;
+  /// Destroys the active alternative.
   ~ReviewTarget();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ReviewTarget&, const ReviewTarget&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReviewTarget& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ReviewTarget& x);
 };
 
+/// The params of the `review/start` request.
 struct ReviewStartParams {
   /// Reviews run inline on the supplied thread. Omit this field or pass `inline`. To review on a
   /// separate thread, start a thread first and use its id.
   Nullable<ReviewDelivery> delivery;
+  /// `target` (required).
   ReviewTarget target;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ReviewStartParams&, const ReviewStartParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReviewStartParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReviewStartParams& x);
 };
 
+/// The result of the `review/start` request.
 struct ReviewStartResponse {
   /// `reviewThreadId`. The thread id supplied to `review/start`.
   std::string review_thread_id;
+  /// `turn` (required).
   Turn turn;
 
+  /// Member-wise equality.
   friend bool operator==(const ReviewStartResponse&, const ReviewStartResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReviewStartResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReviewStartResponse& x);
 };
 
+/// The params of the `model/list` request.
 struct ModelListParams {
   /// Opaque pagination cursor returned by a previous call.
   Nullable<std::string> cursor;
@@ -1069,72 +1476,102 @@ struct ModelListParams {
   /// `modelProvider`. List models for this configured provider instead of the app-server default.
   Nullable<std::string> model_provider;
 
+  /// Member-wise equality.
   friend bool operator==(const ModelListParams&, const ModelListParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelListParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ModelListParams& x);
 };
 
+/// The result of the `model/list` request.
 struct ModelListResponse {
+  /// `data` (required).
   std::vector<Model> data;
   /// `nextCursor`. Opaque cursor to pass to the next call to continue after the last item. If None,
   /// there are no more items to return.
   Nullable<std::string> next_cursor;
 
+  /// Member-wise equality.
   friend bool operator==(const ModelListResponse&, const ModelListResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelListResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ModelListResponse& x);
 };
 
 /// Variant `type: "apiKey"` of `LoginAccountParams`.
 struct ApiKeyLoginAccountParams {
-  /// `apiKey`.
+  /// `apiKey` (required).
   std::string api_key;
 
+  /// Member-wise equality.
   friend bool operator==(const ApiKeyLoginAccountParams&, const ApiKeyLoginAccountParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ApiKeyLoginAccountParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ApiKeyLoginAccountParams& x);
 };
 
+/// `LoginAppBrand` of the app-server schema.
 /// Wire values: `"codex" | "chatgpt"`.
 struct LoginAppBrand {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     codex,  ///< `"codex"`
     chatgpt,  ///< `"chatgpt"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   LoginAppBrand() = default;
+  /// A known value.
   LoginAppBrand(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static LoginAppBrand from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const LoginAppBrand&, const LoginAppBrand&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, LoginAppBrand& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const LoginAppBrand& x);
 };
 
 /// Variant `type: "chatgpt"` of `LoginAccountParams`.
 struct ChatgptLoginAccountParams {
-  /// `appBrand`.
+  /// `appBrand` (optional, may be null).
   Nullable<LoginAppBrand> app_brand;
-  /// `codexStreamlinedLogin`.
+  /// `codexStreamlinedLogin` (optional).
   std::optional<bool> codex_streamlined_login;
-  /// `useHostedLoginSuccessPage`.
+  /// `useHostedLoginSuccessPage` (optional).
   std::optional<bool> use_hosted_login_success_page;
 
+  /// Member-wise equality.
   friend bool operator==(const ChatgptLoginAccountParams&, const ChatgptLoginAccountParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptLoginAccountParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ChatgptLoginAccountParams& x);
 };
 
 /// Variant `type: "chatgptDeviceCode"` of `LoginAccountParams`.
 struct ChatgptDeviceCodeLoginAccountParams {
 
+  /// Member-wise equality.
   friend bool operator==(const ChatgptDeviceCodeLoginAccountParams&, const ChatgptDeviceCodeLoginAccountParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptDeviceCodeLoginAccountParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ChatgptDeviceCodeLoginAccountParams& x);
 };
 
@@ -1153,58 +1590,87 @@ struct ChatgptAuthTokensLoginAccountParams {
   /// the plan defaults to `unknown`.
   Nullable<std::string> chatgpt_plan_type;
 
+  /// Member-wise equality.
   friend bool operator==(const ChatgptAuthTokensLoginAccountParams&, const ChatgptAuthTokensLoginAccountParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptAuthTokensLoginAccountParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ChatgptAuthTokensLoginAccountParams& x);
 };
 
 /// [UNSTABLE] Managed Amazon Bedrock login is experimental.
 /// Variant `type: "amazonBedrock"` of `LoginAccountParams`.
 struct AmazonBedrockLoginAccountParams {
-  /// `apiKey`.
+  /// `apiKey` (required).
   std::string api_key;
+  /// `region` (required).
   std::string region;
 
+  /// Member-wise equality.
   friend bool operator==(const AmazonBedrockLoginAccountParams&, const AmazonBedrockLoginAccountParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AmazonBedrockLoginAccountParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AmazonBedrockLoginAccountParams& x);
 };
 
 /// [UNSTABLE] Managed Amazon Bedrock AWS access key login is experimental.
 /// Variant `type: "amazonBedrockAccessKeys"` of `LoginAccountParams`.
 struct AmazonBedrockAccessKeysLoginAccountParams {
-  /// `accessKeyId`.
+  /// `accessKeyId` (required).
   std::string access_key_id;
+  /// `region` (required).
   std::string region;
-  /// `secretAccessKey`.
+  /// `secretAccessKey` (required).
   std::string secret_access_key;
-  /// `sessionToken`.
+  /// `sessionToken` (optional, may be null).
   Nullable<std::string> session_token;
 
+  /// Member-wise equality.
   friend bool operator==(const AmazonBedrockAccessKeysLoginAccountParams&, const AmazonBedrockAccessKeysLoginAccountParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AmazonBedrockAccessKeysLoginAccountParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AmazonBedrockAccessKeysLoginAccountParams& x);
 };
 
+/// The params of the `account/login/start` request.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct LoginAccountParams : OneOf<ApiKeyLoginAccountParams, ChatgptLoginAccountParams, ChatgptDeviceCodeLoginAccountParams, ChatgptAuthTokensLoginAccountParams, AmazonBedrockLoginAccountParams, AmazonBedrockAccessKeysLoginAccountParams, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `ApiKeyLoginAccountParams` (the first alternative).
   LoginAccountParams();
-  LoginAccountParams(const LoginAccountParams&);
-  LoginAccountParams(LoginAccountParams&&) noexcept;
-  LoginAccountParams& operator=(const LoginAccountParams&);
-  LoginAccountParams& operator=(LoginAccountParams&&) noexcept;
+  /// Copies the active alternative of `other`.
+  LoginAccountParams(const LoginAccountParams& other);
+  /// Moves the active alternative of `other` in.
+  LoginAccountParams(LoginAccountParams&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  LoginAccountParams& operator=(const LoginAccountParams& other);
+  /// Moves the active alternative of `other` in.
+  LoginAccountParams& operator=(LoginAccountParams&& other) noexcept;
+  /// Destroys the active alternative.
   ~LoginAccountParams();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const LoginAccountParams&, const LoginAccountParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, LoginAccountParams& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const LoginAccountParams& x);
 };
 
 /// Variant `type: "apiKey"` of `LoginAccountResponse`.
 struct ApiKeyLoginAccountResponse {
 
+  /// Member-wise equality.
   friend bool operator==(const ApiKeyLoginAccountResponse&, const ApiKeyLoginAccountResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ApiKeyLoginAccountResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ApiKeyLoginAccountResponse& x);
 };
 
@@ -1212,17 +1678,21 @@ struct ApiKeyLoginAccountResponse {
 struct ChatgptLoginAccountResponse {
   /// `authUrl`. URL the client should open in a browser to initiate the OAuth flow.
   std::string auth_url;
-  /// `loginId`.
+  /// `loginId` (required).
   std::string login_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ChatgptLoginAccountResponse&, const ChatgptLoginAccountResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptLoginAccountResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ChatgptLoginAccountResponse& x);
 };
 
 /// Variant `type: "chatgptDeviceCode"` of `LoginAccountResponse`.
 struct ChatgptDeviceCodeLoginAccountResponse {
-  /// `loginId`.
+  /// `loginId` (required).
   std::string login_id;
   /// `userCode`. One-time code the user must enter after signing in.
   std::string user_code;
@@ -1230,87 +1700,136 @@ struct ChatgptDeviceCodeLoginAccountResponse {
   /// authorization.
   std::string verification_url;
 
+  /// Member-wise equality.
   friend bool operator==(const ChatgptDeviceCodeLoginAccountResponse&, const ChatgptDeviceCodeLoginAccountResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptDeviceCodeLoginAccountResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ChatgptDeviceCodeLoginAccountResponse& x);
 };
 
 /// Variant `type: "chatgptAuthTokens"` of `LoginAccountResponse`.
 struct ChatgptAuthTokensLoginAccountResponse {
 
+  /// Member-wise equality.
   friend bool operator==(const ChatgptAuthTokensLoginAccountResponse&, const ChatgptAuthTokensLoginAccountResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptAuthTokensLoginAccountResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ChatgptAuthTokensLoginAccountResponse& x);
 };
 
 /// Variant `type: "amazonBedrock"` of `LoginAccountResponse`.
 struct AmazonBedrockLoginAccountResponse {
 
+  /// Member-wise equality.
   friend bool operator==(const AmazonBedrockLoginAccountResponse&, const AmazonBedrockLoginAccountResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AmazonBedrockLoginAccountResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AmazonBedrockLoginAccountResponse& x);
 };
 
+/// The result of the `account/login/start` request.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct LoginAccountResponse : OneOf<ApiKeyLoginAccountResponse, ChatgptLoginAccountResponse, ChatgptDeviceCodeLoginAccountResponse, ChatgptAuthTokensLoginAccountResponse, AmazonBedrockLoginAccountResponse, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `ApiKeyLoginAccountResponse` (the first alternative).
   LoginAccountResponse();
-  LoginAccountResponse(const LoginAccountResponse&);
-  LoginAccountResponse(LoginAccountResponse&&) noexcept;
-  LoginAccountResponse& operator=(const LoginAccountResponse&);
-  LoginAccountResponse& operator=(LoginAccountResponse&&) noexcept;
+  /// Copies the active alternative of `other`.
+  LoginAccountResponse(const LoginAccountResponse& other);
+  /// Moves the active alternative of `other` in.
+  LoginAccountResponse(LoginAccountResponse&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  LoginAccountResponse& operator=(const LoginAccountResponse& other);
+  /// Moves the active alternative of `other` in.
+  LoginAccountResponse& operator=(LoginAccountResponse&& other) noexcept;
+  /// Destroys the active alternative.
   ~LoginAccountResponse();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const LoginAccountResponse&, const LoginAccountResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, LoginAccountResponse& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const LoginAccountResponse& x);
 };
 
+/// The params of the `account/login/cancel` request.
 struct CancelLoginAccountParams {
-  /// `loginId`.
+  /// `loginId` (required).
   std::string login_id;
 
+  /// Member-wise equality.
   friend bool operator==(const CancelLoginAccountParams&, const CancelLoginAccountParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CancelLoginAccountParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CancelLoginAccountParams& x);
 };
 
+/// `CancelLoginAccountStatus` of the app-server schema.
 /// Wire values: `"canceled" | "notFound"`.
 struct CancelLoginAccountStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     canceled,  ///< `"canceled"`
     not_found,  ///< `"notFound"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CancelLoginAccountStatus() = default;
+  /// A known value.
   CancelLoginAccountStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CancelLoginAccountStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CancelLoginAccountStatus&, const CancelLoginAccountStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CancelLoginAccountStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CancelLoginAccountStatus& x);
 };
 
+/// The result of the `account/login/cancel` request.
 struct CancelLoginAccountResponse {
+  /// `status` (required).
   CancelLoginAccountStatus status;
 
+  /// Member-wise equality.
   friend bool operator==(const CancelLoginAccountResponse&, const CancelLoginAccountResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CancelLoginAccountResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CancelLoginAccountResponse& x);
 };
 
+/// The result of the `account/logout` request.
 struct LogoutAccountResponse {
 
+  /// Member-wise equality.
   friend bool operator==(const LogoutAccountResponse&, const LogoutAccountResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, LogoutAccountResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const LogoutAccountResponse& x);
 };
 
 /// Usage-read capabilities of the requesting client, never inferred from its experiment arm.
+///
+/// The params of the `account/rateLimits/read` request.
 struct GetAccountRateLimitsParams {
   /// `excludeResetCreditDetails`. Skip the separate reset-credit detail lookup for background usage
   /// polls. The usage response still includes the available count; omitted/false preserves detailed
@@ -1321,53 +1840,74 @@ struct GetAccountRateLimitsParams {
   /// blocked.
   std::optional<bool> supports_luna_reserve;
 
+  /// Member-wise equality.
   friend bool operator==(const GetAccountRateLimitsParams&, const GetAccountRateLimitsParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GetAccountRateLimitsParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GetAccountRateLimitsParams& x);
 };
 
+/// `RateLimitResetType` of the app-server schema.
 /// Wire values: `"codexRateLimits" | "unknown"`.
 struct RateLimitResetType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     codex_rate_limits,  ///< `"codexRateLimits"`
     unknown,  ///< `"unknown"`, or a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   RateLimitResetType() = default;
+  /// A known value.
   RateLimitResetType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static RateLimitResetType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const RateLimitResetType&, const RateLimitResetType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RateLimitResetType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const RateLimitResetType& x);
 };
 
+/// `RateLimitResetCreditStatus` of the app-server schema.
 /// Wire values: `"available" | "redeeming" | "redeemed" | "unknown"`.
 struct RateLimitResetCreditStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     available,  ///< `"available"`
     redeeming,  ///< `"redeeming"`
     redeemed,  ///< `"redeemed"`
     unknown,  ///< `"unknown"`, or a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   RateLimitResetCreditStatus() = default;
+  /// A known value.
   RateLimitResetCreditStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static RateLimitResetCreditStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const RateLimitResetCreditStatus&, const RateLimitResetCreditStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RateLimitResetCreditStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const RateLimitResetCreditStatus& x);
 };
 
+/// `RateLimitResetCredit` of the app-server schema.
 struct RateLimitResetCredit {
   /// Backend-provided display description for this credit, or `null` when unavailable.
   Nullable<std::string> description;
@@ -1378,19 +1918,25 @@ struct RateLimitResetCredit {
   std::int64_t granted_at = 0;
   /// Opaque backend identifier for this reset credit.
   std::string id;
-  /// `resetType`.
+  /// `resetType` (required).
   RateLimitResetType reset_type;
+  /// `status` (required).
   RateLimitResetCreditStatus status;
   /// Backend-provided display title for this credit, or `null` when unavailable.
   Nullable<std::string> title;
 
+  /// Member-wise equality.
   friend bool operator==(const RateLimitResetCredit&, const RateLimitResetCredit&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RateLimitResetCredit& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RateLimitResetCredit& x);
 };
 
+/// `RateLimitResetCreditsSummary` of the app-server schema.
 struct RateLimitResetCreditsSummary {
-  /// `availableCount`.
+  /// `availableCount` (required).
   std::int64_t available_count = 0;
   /// Detail rows for available reset credits, when the backend provides them.
   ///
@@ -1399,11 +1945,16 @@ struct RateLimitResetCreditsSummary {
   /// less than `availableCount`.
   Nullable<std::vector<RateLimitResetCredit>> credits;
 
+  /// Member-wise equality.
   friend bool operator==(const RateLimitResetCreditsSummary&, const RateLimitResetCreditsSummary&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RateLimitResetCreditsSummary& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RateLimitResetCreditsSummary& x);
 };
 
+/// The result of the `account/rateLimits/read` request.
 struct GetAccountRateLimitsResponse {
   /// `accountId`. Account associated with this usage snapshot, when supplied by the backend.
   Nullable<std::string> account_id;
@@ -1411,7 +1962,7 @@ struct GetAccountRateLimitsResponse {
   /// active account. Null means unavailable; clients must not infer recovery from percentages or
   /// reset times.
   Nullable<bool> ordinary_usage_allowed;
-  /// `rateLimitResetCredits`.
+  /// `rateLimitResetCredits` (optional, may be null).
   Nullable<RateLimitResetCreditsSummary> rate_limit_reset_credits;
   /// `rateLimitUpsell`. Optional backend-owned banner from the same usage read. Its nested keys
   /// retain the backend's snake_case contract; an absent banner leaves the client's existing UI
@@ -1422,11 +1973,16 @@ struct GetAccountRateLimitsResponse {
   /// `rateLimitsByLimitId`. Multi-bucket view keyed by metered `limit_id` (for example, `codex`).
   Nullable<std::map<std::string, RateLimitSnapshot>> rate_limits_by_limit_id;
 
+  /// Member-wise equality.
   friend bool operator==(const GetAccountRateLimitsResponse&, const GetAccountRateLimitsResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GetAccountRateLimitsResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GetAccountRateLimitsResponse& x);
 };
 
+/// The params of the `account/read` request.
 struct GetAccountParams {
   /// `refreshToken`. When `true`, requests a proactive token refresh before returning.
   ///
@@ -1435,165 +1991,203 @@ struct GetAccountParams {
   /// `chatgptAuthTokens`.
   std::optional<bool> refresh_token;
 
+  /// Member-wise equality.
   friend bool operator==(const GetAccountParams&, const GetAccountParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GetAccountParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GetAccountParams& x);
 };
 
+/// The result of the `account/read` request.
 struct GetAccountResponse {
+  /// `account` (optional, may be null).
   Nullable<Account> account;
-  /// `requiresOpenaiAuth`.
+  /// `requiresOpenaiAuth` (required).
   bool requires_openai_auth = false;
   /// `userId`. ChatGPT user ID belonging to this account response, when available.
   Nullable<std::string> user_id;
 
+  /// Member-wise equality.
   friend bool operator==(const GetAccountResponse&, const GetAccountResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GetAccountResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GetAccountResponse& x);
 };
 
 /// Method traits of the client requests: `name`, `params` (void when the method
 /// takes none), `result`.
 namespace methods {
+/// Traits of the `initialize` request.
 struct Initialize {
-  static constexpr std::string_view name = "initialize";
-  using params = InitializeParams;
-  using result = InitializeResponse;
+  static constexpr std::string_view name = "initialize";  ///< the method
+  using params = InitializeParams;  ///< the params
+  using result = InitializeResponse;  ///< the result
 };
+/// Traits of the `thread/start` request.
 struct ThreadStart {
-  static constexpr std::string_view name = "thread/start";
-  using params = ThreadStartParams;
-  using result = ThreadStartResponse;
+  static constexpr std::string_view name = "thread/start";  ///< the method
+  using params = ThreadStartParams;  ///< the params
+  using result = ThreadStartResponse;  ///< the result
 };
+/// Traits of the `thread/resume` request.
 struct ThreadResume {
-  static constexpr std::string_view name = "thread/resume";
-  using params = ThreadResumeParams;
-  using result = ThreadResumeResponse;
+  static constexpr std::string_view name = "thread/resume";  ///< the method
+  using params = ThreadResumeParams;  ///< the params
+  using result = ThreadResumeResponse;  ///< the result
 };
+/// Traits of the `thread/fork` request.
 struct ThreadFork {
-  static constexpr std::string_view name = "thread/fork";
-  using params = ThreadForkParams;
-  using result = ThreadForkResponse;
+  static constexpr std::string_view name = "thread/fork";  ///< the method
+  using params = ThreadForkParams;  ///< the params
+  using result = ThreadForkResponse;  ///< the result
 };
+/// Traits of the `thread/archive` request.
 struct ThreadArchive {
-  static constexpr std::string_view name = "thread/archive";
-  using params = ThreadArchiveParams;
-  using result = ThreadArchiveResponse;
+  static constexpr std::string_view name = "thread/archive";  ///< the method
+  using params = ThreadArchiveParams;  ///< the params
+  using result = ThreadArchiveResponse;  ///< the result
 };
+/// Traits of the `thread/delete` request.
 struct ThreadDelete {
-  static constexpr std::string_view name = "thread/delete";
-  using params = ThreadDeleteParams;
-  using result = ThreadDeleteResponse;
+  static constexpr std::string_view name = "thread/delete";  ///< the method
+  using params = ThreadDeleteParams;  ///< the params
+  using result = ThreadDeleteResponse;  ///< the result
 };
+/// Traits of the `thread/unsubscribe` request.
 struct ThreadUnsubscribe {
-  static constexpr std::string_view name = "thread/unsubscribe";
-  using params = ThreadUnsubscribeParams;
-  using result = ThreadUnsubscribeResponse;
+  static constexpr std::string_view name = "thread/unsubscribe";  ///< the method
+  using params = ThreadUnsubscribeParams;  ///< the params
+  using result = ThreadUnsubscribeResponse;  ///< the result
 };
+/// Traits of the `thread/name/set` request.
 struct ThreadNameSet {
-  static constexpr std::string_view name = "thread/name/set";
-  using params = ThreadSetNameParams;
-  using result = ThreadSetNameResponse;
+  static constexpr std::string_view name = "thread/name/set";  ///< the method
+  using params = ThreadSetNameParams;  ///< the params
+  using result = ThreadSetNameResponse;  ///< the result
 };
+/// Traits of the `thread/goal/set` request.
 struct ThreadGoalSet {
-  static constexpr std::string_view name = "thread/goal/set";
-  using params = ThreadGoalSetParams;
-  using result = ThreadGoalSetResponse;
+  static constexpr std::string_view name = "thread/goal/set";  ///< the method
+  using params = ThreadGoalSetParams;  ///< the params
+  using result = ThreadGoalSetResponse;  ///< the result
 };
+/// Traits of the `thread/goal/get` request.
 struct ThreadGoalGet {
-  static constexpr std::string_view name = "thread/goal/get";
-  using params = ThreadGoalGetParams;
-  using result = ThreadGoalGetResponse;
+  static constexpr std::string_view name = "thread/goal/get";  ///< the method
+  using params = ThreadGoalGetParams;  ///< the params
+  using result = ThreadGoalGetResponse;  ///< the result
 };
+/// Traits of the `thread/goal/clear` request.
 struct ThreadGoalClear {
-  static constexpr std::string_view name = "thread/goal/clear";
-  using params = ThreadGoalClearParams;
-  using result = ThreadGoalClearResponse;
+  static constexpr std::string_view name = "thread/goal/clear";  ///< the method
+  using params = ThreadGoalClearParams;  ///< the params
+  using result = ThreadGoalClearResponse;  ///< the result
 };
+/// Traits of the `thread/unarchive` request.
 struct ThreadUnarchive {
-  static constexpr std::string_view name = "thread/unarchive";
-  using params = ThreadUnarchiveParams;
-  using result = ThreadUnarchiveResponse;
+  static constexpr std::string_view name = "thread/unarchive";  ///< the method
+  using params = ThreadUnarchiveParams;  ///< the params
+  using result = ThreadUnarchiveResponse;  ///< the result
 };
+/// Traits of the `thread/compact/start` request.
 struct ThreadCompactStart {
-  static constexpr std::string_view name = "thread/compact/start";
-  using params = ThreadCompactStartParams;
-  using result = ThreadCompactStartResponse;
+  static constexpr std::string_view name = "thread/compact/start";  ///< the method
+  using params = ThreadCompactStartParams;  ///< the params
+  using result = ThreadCompactStartResponse;  ///< the result
 };
+/// Traits of the `thread/list` request.
 struct ThreadList {
-  static constexpr std::string_view name = "thread/list";
-  using params = ThreadListParams;
-  using result = ThreadListResponse;
+  static constexpr std::string_view name = "thread/list";  ///< the method
+  using params = ThreadListParams;  ///< the params
+  using result = ThreadListResponse;  ///< the result
 };
+/// Traits of the `thread/loaded/list` request.
 struct ThreadLoadedList {
-  static constexpr std::string_view name = "thread/loaded/list";
-  using params = ThreadLoadedListParams;
-  using result = ThreadLoadedListResponse;
+  static constexpr std::string_view name = "thread/loaded/list";  ///< the method
+  using params = ThreadLoadedListParams;  ///< the params
+  using result = ThreadLoadedListResponse;  ///< the result
 };
+/// Traits of the `thread/read` request.
 struct ThreadRead {
-  static constexpr std::string_view name = "thread/read";
-  using params = ThreadReadParams;
-  using result = ThreadReadResponse;
+  static constexpr std::string_view name = "thread/read";  ///< the method
+  using params = ThreadReadParams;  ///< the params
+  using result = ThreadReadResponse;  ///< the result
 };
+/// Traits of the `thread/turns/list` request.
 struct ThreadTurnsList {
-  static constexpr std::string_view name = "thread/turns/list";
-  using params = ThreadTurnsListParams;
-  using result = ThreadTurnsListResponse;
+  static constexpr std::string_view name = "thread/turns/list";  ///< the method
+  using params = ThreadTurnsListParams;  ///< the params
+  using result = ThreadTurnsListResponse;  ///< the result
 };
+/// Traits of the `thread/items/list` request.
 struct ThreadItemsList {
-  static constexpr std::string_view name = "thread/items/list";
-  using params = ThreadItemsListParams;
-  using result = ThreadItemsListResponse;
+  static constexpr std::string_view name = "thread/items/list";  ///< the method
+  using params = ThreadItemsListParams;  ///< the params
+  using result = ThreadItemsListResponse;  ///< the result
 };
+/// Traits of the `turn/start` request.
 struct TurnStart {
-  static constexpr std::string_view name = "turn/start";
-  using params = TurnStartParams;
-  using result = TurnStartResponse;
+  static constexpr std::string_view name = "turn/start";  ///< the method
+  using params = TurnStartParams;  ///< the params
+  using result = TurnStartResponse;  ///< the result
 };
+/// Traits of the `turn/steer` request.
 struct TurnSteer {
-  static constexpr std::string_view name = "turn/steer";
-  using params = TurnSteerParams;
-  using result = TurnSteerResponse;
+  static constexpr std::string_view name = "turn/steer";  ///< the method
+  using params = TurnSteerParams;  ///< the params
+  using result = TurnSteerResponse;  ///< the result
 };
+/// Traits of the `turn/interrupt` request.
 struct TurnInterrupt {
-  static constexpr std::string_view name = "turn/interrupt";
-  using params = TurnInterruptParams;
-  using result = TurnInterruptResponse;
+  static constexpr std::string_view name = "turn/interrupt";  ///< the method
+  using params = TurnInterruptParams;  ///< the params
+  using result = TurnInterruptResponse;  ///< the result
 };
+/// Traits of the `review/start` request.
 struct ReviewStart {
-  static constexpr std::string_view name = "review/start";
-  using params = ReviewStartParams;
-  using result = ReviewStartResponse;
+  static constexpr std::string_view name = "review/start";  ///< the method
+  using params = ReviewStartParams;  ///< the params
+  using result = ReviewStartResponse;  ///< the result
 };
+/// Traits of the `model/list` request.
 struct ModelList {
-  static constexpr std::string_view name = "model/list";
-  using params = ModelListParams;
-  using result = ModelListResponse;
+  static constexpr std::string_view name = "model/list";  ///< the method
+  using params = ModelListParams;  ///< the params
+  using result = ModelListResponse;  ///< the result
 };
+/// Traits of the `account/login/start` request.
 struct AccountLoginStart {
-  static constexpr std::string_view name = "account/login/start";
-  using params = LoginAccountParams;
-  using result = LoginAccountResponse;
+  static constexpr std::string_view name = "account/login/start";  ///< the method
+  using params = LoginAccountParams;  ///< the params
+  using result = LoginAccountResponse;  ///< the result
 };
+/// Traits of the `account/login/cancel` request.
 struct AccountLoginCancel {
-  static constexpr std::string_view name = "account/login/cancel";
-  using params = CancelLoginAccountParams;
-  using result = CancelLoginAccountResponse;
+  static constexpr std::string_view name = "account/login/cancel";  ///< the method
+  using params = CancelLoginAccountParams;  ///< the params
+  using result = CancelLoginAccountResponse;  ///< the result
 };
+/// Traits of the `account/logout` request.
 struct AccountLogout {
-  static constexpr std::string_view name = "account/logout";
-  using params = void;
-  using result = LogoutAccountResponse;
+  static constexpr std::string_view name = "account/logout";  ///< the method
+  using params = void;  ///< none: the method takes no params
+  using result = LogoutAccountResponse;  ///< the result
 };
+/// Traits of the `account/rateLimits/read` request.
 struct AccountRateLimitsRead {
-  static constexpr std::string_view name = "account/rateLimits/read";
-  using params = GetAccountRateLimitsParams;
-  using result = GetAccountRateLimitsResponse;
+  static constexpr std::string_view name = "account/rateLimits/read";  ///< the method
+  using params = GetAccountRateLimitsParams;  ///< the params (null params are allowed too)
+  using result = GetAccountRateLimitsResponse;  ///< the result
 };
+/// Traits of the `account/read` request.
 struct AccountRead {
-  static constexpr std::string_view name = "account/read";
-  using params = GetAccountParams;
-  using result = GetAccountResponse;
+  static constexpr std::string_view name = "account/read";  ///< the method
+  using params = GetAccountParams;  ///< the params
+  using result = GetAccountResponse;  ///< the result
 };
 }  // namespace methods
 

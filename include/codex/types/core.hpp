@@ -29,6 +29,7 @@ namespace codex::types {
 /// path being deserialized is already absolute.
 using AbsolutePathBuf = std::string;
 
+/// The result of the `initialize` request.
 struct InitializeResponse {
   /// `codexHome`. Absolute path to the server's $CODEX_HOME directory.
   AbsolutePathBuf codex_home;
@@ -38,43 +39,62 @@ struct InitializeResponse {
   /// `platformOs`. Operating system for the running app-server target, for example `"macos"`,
   /// `"linux"`, or `"windows"`.
   std::string platform_os;
-  /// `userAgent`.
+  /// `userAgent` (required).
   std::string user_agent;
 
+  /// Member-wise equality.
   friend bool operator==(const InitializeResponse&, const InitializeResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InitializeResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InitializeResponse& x);
 };
 
+/// `GitInfo` of the app-server schema.
 struct GitInfo {
+  /// `branch` (optional, may be null).
   Nullable<std::string> branch;
-  /// `originUrl`.
+  /// `originUrl` (optional, may be null).
   Nullable<std::string> origin_url;
+  /// `sha` (optional, may be null).
   Nullable<std::string> sha;
 
+  /// Member-wise equality.
   friend bool operator==(const GitInfo&, const GitInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GitInfo& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GitInfo& x);
 };
 
+/// `ThreadHistoryMode` of the app-server schema.
 /// Wire values: `"legacy" | "paginated"`.
 struct ThreadHistoryMode {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     legacy,  ///< `"legacy"`
     paginated,  ///< `"paginated"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadHistoryMode() = default;
+  /// A known value.
   ThreadHistoryMode(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadHistoryMode from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadHistoryMode&, const ThreadHistoryMode&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadHistoryMode& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadHistoryMode& x);
 };
 
@@ -83,11 +103,17 @@ using ReasoningEffort = std::string;
 
 /// Extensible visual presentation for a custom thread section.
 struct ThreadSectionAppearance {
+  /// `color` (optional, may be null).
   Nullable<std::string> color;
+  /// `icon` (optional, may be null).
   Nullable<std::string> icon;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadSectionAppearance&, const ThreadSectionAppearance&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSectionAppearance& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadSectionAppearance& x);
 };
 
@@ -100,14 +126,19 @@ struct ThreadSection {
   /// The current user-visible section name.
   std::string name;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadSection&, const ThreadSection&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSection& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadSection& x);
 };
 
 /// The string values of `SessionSource`.
 /// Wire values: `"cli" | "vscode" | "exec" | "appServer" | "unknown"`.
 struct SessionSourceValue {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     cli,  ///< `"cli"`
     vscode,  ///< `"vscode"`
@@ -115,189 +146,286 @@ struct SessionSourceValue {
     app_server,  ///< `"appServer"`
     unknown,  ///< `"unknown"`, or a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   SessionSourceValue() = default;
+  /// A known value.
   SessionSourceValue(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static SessionSourceValue from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const SessionSourceValue&, const SessionSourceValue&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SessionSourceValue& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const SessionSourceValue& x);
 };
 
 /// Variant `{"custom": ...}` of `SessionSource`.
 struct CustomSessionSource {
+  /// `custom` (required).
   std::string custom;
 
+  /// Member-wise equality.
   friend bool operator==(const CustomSessionSource&, const CustomSessionSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CustomSessionSource& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CustomSessionSource& x);
 };
 
 /// The string values of `SubAgentSource`.
 /// Wire values: `"review" | "compact" | "memory_consolidation"`.
 struct SubAgentSourceValue {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     review,  ///< `"review"`
     compact,  ///< `"compact"`
     memory_consolidation,  ///< `"memory_consolidation"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   SubAgentSourceValue() = default;
+  /// A known value.
   SubAgentSourceValue(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static SubAgentSourceValue from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const SubAgentSourceValue&, const SubAgentSourceValue&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SubAgentSourceValue& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const SubAgentSourceValue& x);
 };
 
+/// `AgentPath` of the app-server schema.
 using AgentPath = std::string;
 
+/// `ThreadId` of the app-server schema.
 using ThreadId = std::string;
 
 /// Variant `{"thread_spawn": ...}` of `SubAgentSource`.
 struct ThreadSpawnSubAgentSource {
+  /// `agent_nickname` (optional, may be null).
   Nullable<std::string> agent_nickname;
+  /// `agent_path` (optional, may be null).
   Nullable<AgentPath> agent_path;
+  /// `agent_role` (optional, may be null).
   Nullable<std::string> agent_role;
+  /// `depth` (required).
   std::int64_t depth = 0;
+  /// `parent_thread_id` (required).
   ThreadId parent_thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadSpawnSubAgentSource&, const ThreadSpawnSubAgentSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSpawnSubAgentSource& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadSpawnSubAgentSource& x);
 };
 
 /// Variant `{"other": ...}` of `SubAgentSource`.
 struct OtherSubAgentSource {
+  /// `other` (required).
   std::string other;
 
+  /// Member-wise equality.
   friend bool operator==(const OtherSubAgentSource&, const OtherSubAgentSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, OtherSubAgentSource& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const OtherSubAgentSource& x);
 };
 
+/// `SubAgentSource` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct SubAgentSource : OneOf<SubAgentSourceValue, ThreadSpawnSubAgentSource, OtherSubAgentSource, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `SubAgentSourceValue` (the first alternative).
   SubAgentSource();
-  SubAgentSource(const SubAgentSource&);
-  SubAgentSource(SubAgentSource&&) noexcept;
-  SubAgentSource& operator=(const SubAgentSource&);
-  SubAgentSource& operator=(SubAgentSource&&) noexcept;
+  /// Copies the active alternative of `other`.
+  SubAgentSource(const SubAgentSource& other);
+  /// Moves the active alternative of `other` in.
+  SubAgentSource(SubAgentSource&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  SubAgentSource& operator=(const SubAgentSource& other);
+  /// Moves the active alternative of `other` in.
+  SubAgentSource& operator=(SubAgentSource&& other) noexcept;
+  /// Destroys the active alternative.
   ~SubAgentSource();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const SubAgentSource&, const SubAgentSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SubAgentSource& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const SubAgentSource& x);
 };
 
 /// Variant `{"subAgent": ...}` of `SessionSource`.
 struct SubAgentSessionSource {
-  /// `subAgent`.
+  /// `subAgent` (required).
   SubAgentSource sub_agent;
 
+  /// Member-wise equality.
   friend bool operator==(const SubAgentSessionSource&, const SubAgentSessionSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SubAgentSessionSource& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SubAgentSessionSource& x);
 };
 
+/// `SessionSource` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct SessionSource : OneOf<SessionSourceValue, CustomSessionSource, SubAgentSessionSource, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `SessionSourceValue` (the first alternative).
   SessionSource();
-  SessionSource(const SessionSource&);
-  SessionSource(SessionSource&&) noexcept;
-  SessionSource& operator=(const SessionSource&);
-  SessionSource& operator=(SessionSource&&) noexcept;
+  /// Copies the active alternative of `other`.
+  SessionSource(const SessionSource& other);
+  /// Moves the active alternative of `other` in.
+  SessionSource(SessionSource&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  SessionSource& operator=(const SessionSource& other);
+  /// Moves the active alternative of `other` in.
+  SessionSource& operator=(SessionSource&& other) noexcept;
+  /// Destroys the active alternative.
   ~SessionSource();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const SessionSource&, const SessionSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SessionSource& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const SessionSource& x);
 };
 
 /// Variant `type: "notLoaded"` of `ThreadStatus`.
 struct NotLoadedThreadStatus {
 
+  /// Member-wise equality.
   friend bool operator==(const NotLoadedThreadStatus&, const NotLoadedThreadStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, NotLoadedThreadStatus& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const NotLoadedThreadStatus& x);
 };
 
 /// Variant `type: "idle"` of `ThreadStatus`.
 struct IdleThreadStatus {
 
+  /// Member-wise equality.
   friend bool operator==(const IdleThreadStatus&, const IdleThreadStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, IdleThreadStatus& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const IdleThreadStatus& x);
 };
 
 /// Variant `type: "systemError"` of `ThreadStatus`.
 struct SystemErrorThreadStatus {
 
+  /// Member-wise equality.
   friend bool operator==(const SystemErrorThreadStatus&, const SystemErrorThreadStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SystemErrorThreadStatus& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SystemErrorThreadStatus& x);
 };
 
+/// `ThreadActiveFlag` of the app-server schema.
 /// Wire values: `"waitingOnApproval" | "waitingOnUserInput"`.
 struct ThreadActiveFlag {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     waiting_on_approval,  ///< `"waitingOnApproval"`
     waiting_on_user_input,  ///< `"waitingOnUserInput"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadActiveFlag() = default;
+  /// A known value.
   ThreadActiveFlag(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadActiveFlag from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadActiveFlag&, const ThreadActiveFlag&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadActiveFlag& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadActiveFlag& x);
 };
 
 /// Variant `type: "active"` of `ThreadStatus`.
 struct ActiveThreadStatus {
-  /// `activeFlags`.
+  /// `activeFlags` (required).
   std::vector<ThreadActiveFlag> active_flags;
 
+  /// Member-wise equality.
   friend bool operator==(const ActiveThreadStatus&, const ActiveThreadStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ActiveThreadStatus& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ActiveThreadStatus& x);
 };
 
+/// `ThreadStatus` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ThreadStatus : OneOf<NotLoadedThreadStatus, IdleThreadStatus, SystemErrorThreadStatus, ActiveThreadStatus, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `NotLoadedThreadStatus` (the first alternative).
   ThreadStatus();
-  ThreadStatus(const ThreadStatus&);
-  ThreadStatus(ThreadStatus&&) noexcept;
-  ThreadStatus& operator=(const ThreadStatus&);
-  ThreadStatus& operator=(ThreadStatus&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadStatus(const ThreadStatus& other);
+  /// Moves the active alternative of `other` in.
+  ThreadStatus(ThreadStatus&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadStatus& operator=(const ThreadStatus& other);
+  /// Moves the active alternative of `other` in.
+  ThreadStatus& operator=(ThreadStatus&& other) noexcept;
+  /// Destroys the active alternative.
   ~ThreadStatus();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ThreadStatus&, const ThreadStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadStatus& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ThreadStatus& x);
 };
 
+/// `ThreadSource` of the app-server schema.
 using ThreadSource = std::string;
 
 /// The string values of `CodexErrorInfo`.
 struct CodexErrorInfoValue {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     context_window_exceeded,  ///< `"contextWindowExceeded"`
     session_budget_exceeded,  ///< `"sessionBudgetExceeded"`
@@ -319,81 +447,111 @@ struct CodexErrorInfoValue {
     inference_hook_denied,  ///< `"inferenceHookDenied"` The workspace's inference hook explicitly denied this request.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CodexErrorInfoValue() = default;
+  /// A known value.
   CodexErrorInfoValue(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CodexErrorInfoValue from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CodexErrorInfoValue&, const CodexErrorInfoValue&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CodexErrorInfoValue& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CodexErrorInfoValue& x);
 };
 
 /// Variant `{"httpConnectionFailed": ...}` of `CodexErrorInfo`.
 struct HttpConnectionFailedCodexErrorInfo {
-  /// `httpStatusCode`.
+  /// `httpStatusCode` (optional, may be null).
   Nullable<std::int64_t> http_status_code;
 
+  /// Member-wise equality.
   friend bool operator==(const HttpConnectionFailedCodexErrorInfo&, const HttpConnectionFailedCodexErrorInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HttpConnectionFailedCodexErrorInfo& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const HttpConnectionFailedCodexErrorInfo& x);
 };
 
 /// Failed to connect to the response SSE stream.
 /// Variant `{"responseStreamConnectionFailed": ...}` of `CodexErrorInfo`.
 struct ResponseStreamConnectionFailedCodexErrorInfo {
-  /// `httpStatusCode`.
+  /// `httpStatusCode` (optional, may be null).
   Nullable<std::int64_t> http_status_code;
 
+  /// Member-wise equality.
   friend bool operator==(const ResponseStreamConnectionFailedCodexErrorInfo&, const ResponseStreamConnectionFailedCodexErrorInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ResponseStreamConnectionFailedCodexErrorInfo& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ResponseStreamConnectionFailedCodexErrorInfo& x);
 };
 
 /// The response SSE stream disconnected in the middle of a turn before completion.
 /// Variant `{"responseStreamDisconnected": ...}` of `CodexErrorInfo`.
 struct ResponseStreamDisconnectedCodexErrorInfo {
-  /// `httpStatusCode`.
+  /// `httpStatusCode` (optional, may be null).
   Nullable<std::int64_t> http_status_code;
 
+  /// Member-wise equality.
   friend bool operator==(const ResponseStreamDisconnectedCodexErrorInfo&, const ResponseStreamDisconnectedCodexErrorInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ResponseStreamDisconnectedCodexErrorInfo& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ResponseStreamDisconnectedCodexErrorInfo& x);
 };
 
 /// Reached the retry limit for responses.
 /// Variant `{"responseTooManyFailedAttempts": ...}` of `CodexErrorInfo`.
 struct ResponseTooManyFailedAttemptsCodexErrorInfo {
-  /// `httpStatusCode`.
+  /// `httpStatusCode` (optional, may be null).
   Nullable<std::int64_t> http_status_code;
 
+  /// Member-wise equality.
   friend bool operator==(const ResponseTooManyFailedAttemptsCodexErrorInfo&, const ResponseTooManyFailedAttemptsCodexErrorInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ResponseTooManyFailedAttemptsCodexErrorInfo& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ResponseTooManyFailedAttemptsCodexErrorInfo& x);
 };
 
+/// `NonSteerableTurnKind` of the app-server schema.
 /// Wire values: `"review" | "compact"`.
 struct NonSteerableTurnKind {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     review,  ///< `"review"`
     compact,  ///< `"compact"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   NonSteerableTurnKind() = default;
+  /// A known value.
   NonSteerableTurnKind(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static NonSteerableTurnKind from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const NonSteerableTurnKind&, const NonSteerableTurnKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, NonSteerableTurnKind& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const NonSteerableTurnKind& x);
 };
 
@@ -401,11 +559,15 @@ struct NonSteerableTurnKind {
 /// accept same-turn steering, for example `/review` or manual `/compact`.
 /// Variant `{"activeTurnNotSteerable": ...}` of `CodexErrorInfo`.
 struct ActiveTurnNotSteerableCodexErrorInfo {
-  /// `turnKind`.
+  /// `turnKind` (required).
   NonSteerableTurnKind turn_kind;
 
+  /// Member-wise equality.
   friend bool operator==(const ActiveTurnNotSteerableCodexErrorInfo&, const ActiveTurnNotSteerableCodexErrorInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ActiveTurnNotSteerableCodexErrorInfo& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ActiveTurnNotSteerableCodexErrorInfo& x);
 };
 
@@ -416,25 +578,42 @@ struct ActiveTurnNotSteerableCodexErrorInfo {
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct CodexErrorInfo : OneOf<CodexErrorInfoValue, HttpConnectionFailedCodexErrorInfo, ResponseStreamConnectionFailedCodexErrorInfo, ResponseStreamDisconnectedCodexErrorInfo, ResponseTooManyFailedAttemptsCodexErrorInfo, ActiveTurnNotSteerableCodexErrorInfo, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `CodexErrorInfoValue` (the first alternative).
   CodexErrorInfo();
-  CodexErrorInfo(const CodexErrorInfo&);
-  CodexErrorInfo(CodexErrorInfo&&) noexcept;
-  CodexErrorInfo& operator=(const CodexErrorInfo&);
-  CodexErrorInfo& operator=(CodexErrorInfo&&) noexcept;
+  /// Copies the active alternative of `other`.
+  CodexErrorInfo(const CodexErrorInfo& other);
+  /// Moves the active alternative of `other` in.
+  CodexErrorInfo(CodexErrorInfo&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  CodexErrorInfo& operator=(const CodexErrorInfo& other);
+  /// Moves the active alternative of `other` in.
+  CodexErrorInfo& operator=(CodexErrorInfo&& other) noexcept;
+  /// Destroys the active alternative.
   ~CodexErrorInfo();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const CodexErrorInfo&, const CodexErrorInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CodexErrorInfo& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const CodexErrorInfo& x);
 };
 
+/// `MisalignmentSteer` of the app-server schema.
 struct MisalignmentSteer {
+  /// `message` (required).
   std::string message;
 
+  /// Member-wise equality.
   friend bool operator==(const MisalignmentSteer&, const MisalignmentSteer&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, MisalignmentSteer& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const MisalignmentSteer& x);
 };
 
+/// `MisalignmentErrorDetails` of the app-server schema.
 struct MisalignmentErrorDetails {
   /// `detailedExplanation`. A substantive localized explanation is required before offering
   /// continuation.
@@ -447,58 +626,87 @@ struct MisalignmentErrorDetails {
   /// Instruction to submit as the next turn's user input if continuation is confirmed.
   Nullable<MisalignmentSteer> steer;
 
+  /// Member-wise equality.
   friend bool operator==(const MisalignmentErrorDetails&, const MisalignmentErrorDetails&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, MisalignmentErrorDetails& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const MisalignmentErrorDetails& x);
 };
 
+/// `TurnError` of the app-server schema.
 struct TurnError {
-  /// `additionalDetails`.
+  /// `additionalDetails` (optional, may be null).
   Nullable<std::string> additional_details;
-  /// `codexErrorInfo`.
+  /// `codexErrorInfo` (optional, may be null).
   Nullable<CodexErrorInfo> codex_error_info;
+  /// `message` (required).
   std::string message;
   /// Optional public explanation and continuation instruction for a misalignment block.
   Nullable<MisalignmentErrorDetails> misalignment;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnError&, const TurnError&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnError& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnError& x);
 };
 
+/// `ByteRange` of the app-server schema.
 struct ByteRange {
+  /// `end` (required).
   std::int64_t end = 0;
+  /// `start` (required).
   std::int64_t start = 0;
 
+  /// Member-wise equality.
   friend bool operator==(const ByteRange&, const ByteRange&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ByteRange& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ByteRange& x);
 };
 
+/// `TextElement` of the app-server schema.
 struct TextElement {
   /// `byteRange`. Byte range in the parent `text` buffer that this element occupies.
   ByteRange byte_range;
   /// Optional human-readable placeholder for the element, displayed in the UI.
   Nullable<std::string> placeholder;
 
+  /// Member-wise equality.
   friend bool operator==(const TextElement&, const TextElement&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TextElement& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TextElement& x);
 };
 
 /// Variant `type: "text"` of `UserInput`.
 struct TextUserInput {
+  /// `text` (required).
   std::string text;
   /// UI-defined spans within `text` used to render or persist special elements.
   std::optional<std::vector<TextElement>> text_elements;
 
+  /// Member-wise equality.
   friend bool operator==(const TextUserInput&, const TextUserInput&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TextUserInput& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TextUserInput& x);
 };
 
+/// `ImageDetail` of the app-server schema.
 /// Wire values: `"auto" | "low" | "high" | "original"`.
 struct ImageDetail {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     auto_,  ///< `"auto"`
     low,  ///< `"low"`
@@ -506,119 +714,182 @@ struct ImageDetail {
     original,  ///< `"original"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ImageDetail() = default;
+  /// A known value.
   ImageDetail(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ImageDetail from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ImageDetail&, const ImageDetail&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ImageDetail& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ImageDetail& x);
 };
 
 /// Variant `type: "image"` of `UserInput`.
 struct ImageUserInput {
+  /// `detail` (optional, may be null).
   Nullable<ImageDetail> detail;
-  /// `fileId`.
+  /// `fileId` (optional).
   std::optional<std::string> file_id;
+  /// `url` (optional).
   std::optional<std::string> url;
 
+  /// Member-wise equality.
   friend bool operator==(const ImageUserInput&, const ImageUserInput&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ImageUserInput& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ImageUserInput& x);
 };
 
 /// Variant `type: "localImage"` of `UserInput`.
 struct LocalImageUserInput {
+  /// `detail` (optional, may be null).
   Nullable<ImageDetail> detail;
+  /// `path` (required).
   std::string path;
 
+  /// Member-wise equality.
   friend bool operator==(const LocalImageUserInput&, const LocalImageUserInput&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, LocalImageUserInput& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const LocalImageUserInput& x);
 };
 
 /// Variant `type: "audio"` of `UserInput`.
 struct AudioUserInput {
-  /// `fileId`.
+  /// `fileId` (optional).
   std::optional<std::string> file_id;
+  /// `url` (optional).
   std::optional<std::string> url;
 
+  /// Member-wise equality.
   friend bool operator==(const AudioUserInput&, const AudioUserInput&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AudioUserInput& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AudioUserInput& x);
 };
 
 /// Variant `type: "localAudio"` of `UserInput`.
 struct LocalAudioUserInput {
+  /// `path` (required).
   std::string path;
 
+  /// Member-wise equality.
   friend bool operator==(const LocalAudioUserInput&, const LocalAudioUserInput&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, LocalAudioUserInput& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const LocalAudioUserInput& x);
 };
 
 /// Variant `type: "skill"` of `UserInput`.
 struct SkillUserInput {
+  /// `name` (required).
   std::string name;
+  /// `path` (required).
   std::string path;
 
+  /// Member-wise equality.
   friend bool operator==(const SkillUserInput&, const SkillUserInput&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SkillUserInput& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SkillUserInput& x);
 };
 
 /// Variant `type: "mention"` of `UserInput`.
 struct MentionUserInput {
+  /// `name` (required).
   std::string name;
+  /// `path` (required).
   std::string path;
 
+  /// Member-wise equality.
   friend bool operator==(const MentionUserInput&, const MentionUserInput&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, MentionUserInput& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const MentionUserInput& x);
 };
 
+/// `UserInput` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct UserInput : OneOf<TextUserInput, ImageUserInput, LocalImageUserInput, AudioUserInput, LocalAudioUserInput, SkillUserInput, MentionUserInput, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `TextUserInput` (the first alternative).
   UserInput();
-  UserInput(const UserInput&);
-  UserInput(UserInput&&) noexcept;
-  UserInput& operator=(const UserInput&);
-  UserInput& operator=(UserInput&&) noexcept;
+  /// Copies the active alternative of `other`.
+  UserInput(const UserInput& other);
+  /// Moves the active alternative of `other` in.
+  UserInput(UserInput&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  UserInput& operator=(const UserInput& other);
+  /// Moves the active alternative of `other` in.
+  UserInput& operator=(UserInput&& other) noexcept;
+  /// Destroys the active alternative.
   ~UserInput();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const UserInput&, const UserInput&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UserInput& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const UserInput& x);
 };
 
 /// Variant `type: "userMessage"` of `ThreadItem`.
 struct UserMessageThreadItem {
-  /// `clientId`.
+  /// `clientId` (optional, may be null).
   Nullable<std::string> client_id;
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `content` (required).
   std::vector<UserInput> content;
+  /// `id` (required).
   std::string id;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const UserMessageThreadItem&, const UserMessageThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UserMessageThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const UserMessageThreadItem& x);
 };
 
+/// `HookPromptFragment` of the app-server schema.
 struct HookPromptFragment {
-  /// `hookRunId`.
+  /// `hookRunId` (required).
   std::string hook_run_id;
+  /// `text` (required).
   std::string text;
 
+  /// Member-wise equality.
   friend bool operator==(const HookPromptFragment&, const HookPromptFragment&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookPromptFragment& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const HookPromptFragment& x);
 };
 
@@ -626,56 +897,83 @@ struct HookPromptFragment {
 struct HookPromptThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `fragments` (required).
   std::vector<HookPromptFragment> fragments;
+  /// `id` (required).
   std::string id;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const HookPromptThreadItem&, const HookPromptThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookPromptThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const HookPromptThreadItem& x);
 };
 
+/// `AgentMessageDelivery` of the app-server schema.
 /// Wire values: `"async"`.
 struct AgentMessageDelivery {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     async,  ///< `"async"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   AgentMessageDelivery() = default;
+  /// A known value.
   AgentMessageDelivery(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static AgentMessageDelivery from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const AgentMessageDelivery&, const AgentMessageDelivery&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AgentMessageDelivery& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const AgentMessageDelivery& x);
 };
 
+/// `MemoryCitationEntry` of the app-server schema.
 struct MemoryCitationEntry {
-  /// `lineEnd`.
+  /// `lineEnd` (required).
   std::int64_t line_end = 0;
-  /// `lineStart`.
+  /// `lineStart` (required).
   std::int64_t line_start = 0;
+  /// `note` (required).
   std::string note;
+  /// `path` (required).
   std::string path;
 
+  /// Member-wise equality.
   friend bool operator==(const MemoryCitationEntry&, const MemoryCitationEntry&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, MemoryCitationEntry& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const MemoryCitationEntry& x);
 };
 
+/// `MemoryCitation` of the app-server schema.
 struct MemoryCitation {
+  /// `entries` (required).
   std::vector<MemoryCitationEntry> entries;
-  /// `threadIds`.
+  /// `threadIds` (required).
   std::vector<std::string> thread_ids;
 
+  /// Member-wise equality.
   friend bool operator==(const MemoryCitation&, const MemoryCitation&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, MemoryCitation& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const MemoryCitation& x);
 };
 
@@ -683,24 +981,35 @@ struct MemoryCitation {
 struct AgentMessageDisplay {
   /// Unknown actions must be left for the producing client to handle.
   std::string action;
-  /// `blockType`.
+  /// `blockType` (optional, may be null).
   Nullable<std::string> block_type;
-  /// `checkTrustedContacts`.
+  /// `checkTrustedContacts` (optional, may be null).
   Nullable<bool> check_trusted_contacts;
-  /// `cyberTrustedAccess`.
+  /// `cyberTrustedAccess` (optional, may be null).
   Nullable<bool> cyber_trusted_access;
 
+  /// Member-wise equality.
   friend bool operator==(const AgentMessageDisplay&, const AgentMessageDisplay&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AgentMessageDisplay& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AgentMessageDisplay& x);
 };
 
+/// `AgentMessageModeration` of the app-server schema.
 struct AgentMessageModeration {
+  /// `display` (optional, may be null).
   Nullable<AgentMessageDisplay> display;
+  /// `moderated` (required).
   bool moderated = false;
 
+  /// Member-wise equality.
   friend bool operator==(const AgentMessageModeration&, const AgentMessageModeration&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AgentMessageModeration& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AgentMessageModeration& x);
 };
 
@@ -710,32 +1019,46 @@ struct AgentMessageModeration {
 /// keep compatibility behavior for legacy models.
 /// Wire values: `"commentary" | "partial_answer" | "final_answer"`.
 struct MessagePhase {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     commentary,  ///< `"commentary"` Mid-turn assistant text (for example preamble/progress narration).
     partial_answer,  ///< `"partial_answer"` Stable answer text that may be followed by more assistant output or tools.
     final_answer,  ///< `"final_answer"` The assistant's declared terminal answer text for the current turn.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   MessagePhase() = default;
+  /// A known value.
   MessagePhase(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static MessagePhase from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const MessagePhase&, const MessagePhase&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, MessagePhase& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const MessagePhase& x);
 };
 
+/// `AsyncUserInputQuestion` of the app-server schema.
 struct AsyncUserInputQuestion {
+  /// `options` (optional, may be null).
   Nullable<std::vector<std::string>> options;
+  /// `title` (required).
   std::string title;
 
+  /// Member-wise equality.
   friend bool operator==(const AsyncUserInputQuestion&, const AsyncUserInputQuestion&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AsyncUserInputQuestion& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AsyncUserInputQuestion& x);
 };
 
@@ -743,59 +1066,92 @@ struct AsyncUserInputQuestion {
 struct AgentMessageThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `delivery` (optional, may be null).
   Nullable<AgentMessageDelivery> delivery;
+  /// `id` (required).
   std::string id;
-  /// `memoryCitation`.
+  /// `memoryCitation` (optional, may be null).
   Nullable<MemoryCitation> memory_citation;
+  /// `moderation` (optional, may be null).
   Nullable<AgentMessageModeration> moderation;
+  /// `phase` (optional, may be null).
   Nullable<MessagePhase> phase;
+  /// `questions` (optional, may be null).
   Nullable<std::vector<AsyncUserInputQuestion>> questions;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
+  /// `text` (required).
   std::string text;
 
+  /// Member-wise equality.
   friend bool operator==(const AgentMessageThreadItem&, const AgentMessageThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AgentMessageThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AgentMessageThreadItem& x);
 };
 
 /// Variant `type: "input_text"` of `FunctionCallOutputContentItem`.
 struct InputTextFunctionCallOutputContentItem {
+  /// `text` (required).
   std::string text;
 
+  /// Member-wise equality.
   friend bool operator==(const InputTextFunctionCallOutputContentItem&, const InputTextFunctionCallOutputContentItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InputTextFunctionCallOutputContentItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InputTextFunctionCallOutputContentItem& x);
 };
 
 /// Variant `type: "input_image"` of `FunctionCallOutputContentItem`.
 struct InputImageFunctionCallOutputContentItem {
+  /// `detail` (optional, may be null).
   Nullable<ImageDetail> detail;
+  /// `file_id` (optional).
   std::optional<std::string> file_id;
+  /// `image_url` (optional).
   std::optional<std::string> image_url;
 
+  /// Member-wise equality.
   friend bool operator==(const InputImageFunctionCallOutputContentItem&, const InputImageFunctionCallOutputContentItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InputImageFunctionCallOutputContentItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InputImageFunctionCallOutputContentItem& x);
 };
 
 /// Inline audio data or an uploaded file loaded by the Responses API.
 /// Variant `type: "input_audio"` of `FunctionCallOutputContentItem`.
 struct InputAudioFunctionCallOutputContentItem {
+  /// `audio_url` (optional).
   std::optional<std::string> audio_url;
+  /// `file_id` (optional).
   std::optional<std::string> file_id;
 
+  /// Member-wise equality.
   friend bool operator==(const InputAudioFunctionCallOutputContentItem&, const InputAudioFunctionCallOutputContentItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InputAudioFunctionCallOutputContentItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InputAudioFunctionCallOutputContentItem& x);
 };
 
 /// Variant `type: "encrypted_content"` of `FunctionCallOutputContentItem`.
 struct EncryptedContentFunctionCallOutputContentItem {
+  /// `encrypted_content` (required).
   std::string encrypted_content;
 
+  /// Member-wise equality.
   friend bool operator==(const EncryptedContentFunctionCallOutputContentItem&, const EncryptedContentFunctionCallOutputContentItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, EncryptedContentFunctionCallOutputContentItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const EncryptedContentFunctionCallOutputContentItem& x);
 };
 
@@ -804,28 +1160,49 @@ struct EncryptedContentFunctionCallOutputContentItem {
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct FunctionCallOutputContentItem : OneOf<InputTextFunctionCallOutputContentItem, InputImageFunctionCallOutputContentItem, InputAudioFunctionCallOutputContentItem, EncryptedContentFunctionCallOutputContentItem, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `InputTextFunctionCallOutputContentItem` (the first alternative).
   FunctionCallOutputContentItem();
-  FunctionCallOutputContentItem(const FunctionCallOutputContentItem&);
-  FunctionCallOutputContentItem(FunctionCallOutputContentItem&&) noexcept;
-  FunctionCallOutputContentItem& operator=(const FunctionCallOutputContentItem&);
-  FunctionCallOutputContentItem& operator=(FunctionCallOutputContentItem&&) noexcept;
+  /// Copies the active alternative of `other`.
+  FunctionCallOutputContentItem(const FunctionCallOutputContentItem& other);
+  /// Moves the active alternative of `other` in.
+  FunctionCallOutputContentItem(FunctionCallOutputContentItem&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  FunctionCallOutputContentItem& operator=(const FunctionCallOutputContentItem& other);
+  /// Moves the active alternative of `other` in.
+  FunctionCallOutputContentItem& operator=(FunctionCallOutputContentItem&& other) noexcept;
+  /// Destroys the active alternative.
   ~FunctionCallOutputContentItem();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const FunctionCallOutputContentItem&, const FunctionCallOutputContentItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FunctionCallOutputContentItem& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const FunctionCallOutputContentItem& x);
 };
 
+/// `FunctionCallOutputBody` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct FunctionCallOutputBody : OneOf<std::string, std::vector<FunctionCallOutputContentItem>, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `std::string` (the first alternative).
   FunctionCallOutputBody();
-  FunctionCallOutputBody(const FunctionCallOutputBody&);
-  FunctionCallOutputBody(FunctionCallOutputBody&&) noexcept;
-  FunctionCallOutputBody& operator=(const FunctionCallOutputBody&);
-  FunctionCallOutputBody& operator=(FunctionCallOutputBody&&) noexcept;
+  /// Copies the active alternative of `other`.
+  FunctionCallOutputBody(const FunctionCallOutputBody& other);
+  /// Moves the active alternative of `other` in.
+  FunctionCallOutputBody(FunctionCallOutputBody&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  FunctionCallOutputBody& operator=(const FunctionCallOutputBody& other);
+  /// Moves the active alternative of `other` in.
+  FunctionCallOutputBody& operator=(FunctionCallOutputBody&& other) noexcept;
+  /// Destroys the active alternative.
   ~FunctionCallOutputBody();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const FunctionCallOutputBody&, const FunctionCallOutputBody&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FunctionCallOutputBody& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const FunctionCallOutputBody& x);
 };
 
@@ -833,16 +1210,23 @@ struct FunctionCallOutputBody : OneOf<std::string, std::vector<FunctionCallOutpu
 struct FunctionCallOutputThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `id` (required).
   std::string id;
+  /// `name` (required).
   std::string name;
-  /// `namespace`.
+  /// `namespace` (optional, may be null).
   Nullable<std::string> namespace_;
+  /// `output` (required).
   FunctionCallOutputBody output;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const FunctionCallOutputThreadItem&, const FunctionCallOutputThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FunctionCallOutputThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FunctionCallOutputThreadItem& x);
 };
 
@@ -852,13 +1236,19 @@ struct FunctionCallOutputThreadItem {
 struct PlanThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `id` (required).
   std::string id;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
+  /// `text` (required).
   std::string text;
 
+  /// Member-wise equality.
   friend bool operator==(const PlanThreadItem&, const PlanThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, PlanThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const PlanThreadItem& x);
 };
 
@@ -866,76 +1256,122 @@ struct PlanThreadItem {
 struct ReasoningThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `content` (optional).
   std::optional<std::vector<std::string>> content;
+  /// `id` (required).
   std::string id;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
+  /// `summary` (optional).
   std::optional<std::vector<std::string>> summary;
 
+  /// Member-wise equality.
   friend bool operator==(const ReasoningThreadItem&, const ReasoningThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReasoningThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReasoningThreadItem& x);
 };
 
+/// `LegacyAppPathString` of the app-server schema.
 using LegacyAppPathString = std::string;
 
 /// Variant `type: "read"` of `CommandAction`.
 struct ReadCommandAction {
+  /// `command` (required).
   std::string command;
+  /// `name` (required).
   std::string name;
+  /// `path` (required).
   LegacyAppPathString path;
 
+  /// Member-wise equality.
   friend bool operator==(const ReadCommandAction&, const ReadCommandAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReadCommandAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReadCommandAction& x);
 };
 
 /// Variant `type: "listFiles"` of `CommandAction`.
 struct ListFilesCommandAction {
+  /// `command` (required).
   std::string command;
+  /// `path` (optional, may be null).
   Nullable<std::string> path;
 
+  /// Member-wise equality.
   friend bool operator==(const ListFilesCommandAction&, const ListFilesCommandAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ListFilesCommandAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ListFilesCommandAction& x);
 };
 
 /// Variant `type: "search"` of `CommandAction`.
 struct SearchCommandAction {
+  /// `command` (required).
   std::string command;
+  /// `path` (optional, may be null).
   Nullable<std::string> path;
+  /// `query` (optional, may be null).
   Nullable<std::string> query;
 
+  /// Member-wise equality.
   friend bool operator==(const SearchCommandAction&, const SearchCommandAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SearchCommandAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SearchCommandAction& x);
 };
 
 /// Variant `type: "unknown"` of `CommandAction`.
 struct UnknownCommandAction {
+  /// `command` (required).
   std::string command;
 
+  /// Member-wise equality.
   friend bool operator==(const UnknownCommandAction&, const UnknownCommandAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UnknownCommandAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const UnknownCommandAction& x);
 };
 
+/// `CommandAction` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct CommandAction : OneOf<ReadCommandAction, ListFilesCommandAction, SearchCommandAction, UnknownCommandAction, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `ReadCommandAction` (the first alternative).
   CommandAction();
-  CommandAction(const CommandAction&);
-  CommandAction(CommandAction&&) noexcept;
-  CommandAction& operator=(const CommandAction&);
-  CommandAction& operator=(CommandAction&&) noexcept;
+  /// Copies the active alternative of `other`.
+  CommandAction(const CommandAction& other);
+  /// Moves the active alternative of `other` in.
+  CommandAction(CommandAction&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  CommandAction& operator=(const CommandAction& other);
+  /// Moves the active alternative of `other` in.
+  CommandAction& operator=(CommandAction&& other) noexcept;
+  /// Destroys the active alternative.
   ~CommandAction();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const CommandAction&, const CommandAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandAction& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const CommandAction& x);
 };
 
+/// `CommandExecutionSource` of the app-server schema.
 /// Wire values: `"agent" | "userShell" | "unifiedExecStartup" | "unifiedExecInteraction"`.
 struct CommandExecutionSource {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     agent,  ///< `"agent"`
     user_shell,  ///< `"userShell"`
@@ -943,22 +1379,30 @@ struct CommandExecutionSource {
     unified_exec_interaction,  ///< `"unifiedExecInteraction"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CommandExecutionSource() = default;
+  /// A known value.
   CommandExecutionSource(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CommandExecutionSource from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CommandExecutionSource&, const CommandExecutionSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecutionSource& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CommandExecutionSource& x);
 };
 
+/// `CommandExecutionStatus` of the app-server schema.
 /// Wire values: `"inProgress" | "completed" | "failed" | "declined"`.
 struct CommandExecutionStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     in_progress,  ///< `"inProgress"`
     completed,  ///< `"completed"`
@@ -966,17 +1410,23 @@ struct CommandExecutionStatus {
     declined,  ///< `"declined"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CommandExecutionStatus() = default;
+  /// A known value.
   CommandExecutionStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CommandExecutionStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CommandExecutionStatus&, const CommandExecutionStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecutionStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CommandExecutionStatus& x);
 };
 
@@ -998,6 +1448,7 @@ struct CommandExecutionThreadItem {
   Nullable<std::int64_t> duration_ms;
   /// `exitCode`. The command's exit code.
   Nullable<std::int64_t> exit_code;
+  /// `id` (required).
   std::string id;
   /// `pluginId`. Trusted first-party plugin id when this command resolves to one plugin script.
   Nullable<std::string> plugin_id;
@@ -1005,67 +1456,107 @@ struct CommandExecutionThreadItem {
   Nullable<std::string> process_id;
   /// `scriptPath`. Safe plugin-relative path when this command resolves to one plugin script.
   Nullable<std::string> script_path;
+  /// `source` (optional).
   std::optional<CommandExecutionSource> source;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
+  /// `status` (required).
   CommandExecutionStatus status;
 
+  /// Member-wise equality.
   friend bool operator==(const CommandExecutionThreadItem&, const CommandExecutionThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecutionThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CommandExecutionThreadItem& x);
 };
 
 /// Variant `type: "add"` of `PatchChangeKind`.
 struct AddPatchChangeKind {
 
+  /// Member-wise equality.
   friend bool operator==(const AddPatchChangeKind&, const AddPatchChangeKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AddPatchChangeKind& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AddPatchChangeKind& x);
 };
 
 /// Variant `type: "delete"` of `PatchChangeKind`.
 struct DeletePatchChangeKind {
 
+  /// Member-wise equality.
   friend bool operator==(const DeletePatchChangeKind&, const DeletePatchChangeKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DeletePatchChangeKind& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const DeletePatchChangeKind& x);
 };
 
 /// Variant `type: "update"` of `PatchChangeKind`.
 struct UpdatePatchChangeKind {
+  /// `move_path` (optional, may be null).
   Nullable<std::string> move_path;
 
+  /// Member-wise equality.
   friend bool operator==(const UpdatePatchChangeKind&, const UpdatePatchChangeKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UpdatePatchChangeKind& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const UpdatePatchChangeKind& x);
 };
 
+/// `PatchChangeKind` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct PatchChangeKind : OneOf<AddPatchChangeKind, DeletePatchChangeKind, UpdatePatchChangeKind, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `AddPatchChangeKind` (the first alternative).
   PatchChangeKind();
-  PatchChangeKind(const PatchChangeKind&);
-  PatchChangeKind(PatchChangeKind&&) noexcept;
-  PatchChangeKind& operator=(const PatchChangeKind&);
-  PatchChangeKind& operator=(PatchChangeKind&&) noexcept;
+  /// Copies the active alternative of `other`.
+  PatchChangeKind(const PatchChangeKind& other);
+  /// Moves the active alternative of `other` in.
+  PatchChangeKind(PatchChangeKind&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  PatchChangeKind& operator=(const PatchChangeKind& other);
+  /// Moves the active alternative of `other` in.
+  PatchChangeKind& operator=(PatchChangeKind&& other) noexcept;
+  /// Destroys the active alternative.
   ~PatchChangeKind();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const PatchChangeKind&, const PatchChangeKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, PatchChangeKind& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const PatchChangeKind& x);
 };
 
+/// `FileUpdateChange` of the app-server schema.
 struct FileUpdateChange {
+  /// `diff` (required).
   std::string diff;
+  /// `kind` (required).
   PatchChangeKind kind;
+  /// `path` (required).
   std::string path;
 
+  /// Member-wise equality.
   friend bool operator==(const FileUpdateChange&, const FileUpdateChange&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileUpdateChange& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FileUpdateChange& x);
 };
 
+/// `PatchApplyStatus` of the app-server schema.
 /// Wire values: `"inProgress" | "completed" | "failed" | "declined"`.
 struct PatchApplyStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     in_progress,  ///< `"inProgress"`
     completed,  ///< `"completed"`
@@ -1073,247 +1564,351 @@ struct PatchApplyStatus {
     declined,  ///< `"declined"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   PatchApplyStatus() = default;
+  /// A known value.
   PatchApplyStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static PatchApplyStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const PatchApplyStatus&, const PatchApplyStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, PatchApplyStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const PatchApplyStatus& x);
 };
 
 /// Variant `type: "fileChange"` of `ThreadItem`.
 struct FileChangeThreadItem {
+  /// `changes` (required).
   std::vector<FileUpdateChange> changes;
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `id` (required).
   std::string id;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
+  /// `status` (required).
   PatchApplyStatus status;
 
+  /// Member-wise equality.
   friend bool operator==(const FileChangeThreadItem&, const FileChangeThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileChangeThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FileChangeThreadItem& x);
 };
 
+/// `McpToolCallAppContext` of the app-server schema.
 struct McpToolCallAppContext {
-  /// `actionName`.
+  /// `actionName` (optional, may be null).
   Nullable<std::string> action_name;
-  /// `appName`.
+  /// `appName` (optional, may be null).
   Nullable<std::string> app_name;
-  /// `connectorId`.
+  /// `connectorId` (required).
   std::string connector_id;
-  /// `linkId`.
+  /// `linkId` (optional, may be null).
   Nullable<std::string> link_id;
-  /// `resourceUri`.
+  /// `resourceUri` (optional, may be null).
   Nullable<std::string> resource_uri;
 
+  /// Member-wise equality.
   friend bool operator==(const McpToolCallAppContext&, const McpToolCallAppContext&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpToolCallAppContext& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpToolCallAppContext& x);
 };
 
+/// `McpToolCallError` of the app-server schema.
 struct McpToolCallError {
+  /// `message` (required).
   std::string message;
 
+  /// Member-wise equality.
   friend bool operator==(const McpToolCallError&, const McpToolCallError&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpToolCallError& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpToolCallError& x);
 };
 
+/// `McpAppDisplayMode` of the app-server schema.
 /// Wire values: `"inline" | "fullscreen"`.
 struct McpAppDisplayMode {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     inline_,  ///< `"inline"`
     fullscreen,  ///< `"fullscreen"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpAppDisplayMode() = default;
+  /// A known value.
   McpAppDisplayMode(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpAppDisplayMode from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpAppDisplayMode&, const McpAppDisplayMode&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpAppDisplayMode& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpAppDisplayMode& x);
 };
 
 /// UI resource and display preference for model invocations, captured from the tool descriptor.
 struct McpAppUi {
-  /// `preferredModelDisplayMode`.
+  /// `preferredModelDisplayMode` (required).
   McpAppDisplayMode preferred_model_display_mode;
-  /// `resourceUri`.
+  /// `resourceUri` (required).
   std::string resource_uri;
 
+  /// Member-wise equality.
   friend bool operator==(const McpAppUi&, const McpAppUi&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpAppUi& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpAppUi& x);
 };
 
+/// `McpToolCallResult` of the app-server schema.
 struct McpToolCallResult {
-  /// `_meta`.
+  /// `_meta` (optional).
   std::optional<boost::json::value> meta;
+  /// `content` (required).
   std::vector<boost::json::value> content;
-  /// `structuredContent`.
+  /// `structuredContent` (optional).
   std::optional<boost::json::value> structured_content;
 
+  /// Member-wise equality.
   friend bool operator==(const McpToolCallResult&, const McpToolCallResult&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpToolCallResult& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpToolCallResult& x);
 };
 
+/// `McpToolCallStatus` of the app-server schema.
 /// Wire values: `"inProgress" | "completed" | "failed"`.
 struct McpToolCallStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     in_progress,  ///< `"inProgress"`
     completed,  ///< `"completed"`
     failed,  ///< `"failed"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpToolCallStatus() = default;
+  /// A known value.
   McpToolCallStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpToolCallStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpToolCallStatus&, const McpToolCallStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpToolCallStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpToolCallStatus& x);
 };
 
 /// Variant `type: "mcpToolCall"` of `ThreadItem`.
 struct McpToolCallThreadItem {
-  /// `appContext`.
+  /// `appContext` (optional, may be null).
   Nullable<McpToolCallAppContext> app_context;
+  /// `arguments` (required).
   boost::json::value arguments;
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
   /// `durationMs`. The duration of the MCP tool call in milliseconds.
   Nullable<std::int64_t> duration_ms;
+  /// `error` (optional, may be null).
   Nullable<McpToolCallError> error;
+  /// `id` (required).
   std::string id;
   /// `mcpAppResourceUri`. Legacy compatibility field; prefer `mcpAppUi.resourceUri` when available.
   Nullable<std::string> mcp_app_resource_uri;
   /// `mcpAppUi`. Presentation captured from the invoked descriptor; absent in older history.
   Nullable<McpAppUi> mcp_app_ui;
-  /// `pluginId`.
+  /// `pluginId` (optional, may be null).
   Nullable<std::string> plugin_id;
-  /// `readOnlyHint`.
+  /// `readOnlyHint` (optional, may be null).
   Nullable<bool> read_only_hint;
+  /// `result` (optional, may be null).
   Nullable<McpToolCallResult> result;
+  /// `server` (required).
   std::string server;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
+  /// `status` (required).
   McpToolCallStatus status;
+  /// `tool` (required).
   std::string tool;
 
+  /// Member-wise equality.
   friend bool operator==(const McpToolCallThreadItem&, const McpToolCallThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpToolCallThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpToolCallThreadItem& x);
 };
 
 /// Variant `type: "inputText"` of `DynamicToolCallOutputContentItem`.
 struct InputTextDynamicToolCallOutputContentItem {
+  /// `text` (required).
   std::string text;
 
+  /// Member-wise equality.
   friend bool operator==(const InputTextDynamicToolCallOutputContentItem&, const InputTextDynamicToolCallOutputContentItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InputTextDynamicToolCallOutputContentItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InputTextDynamicToolCallOutputContentItem& x);
 };
 
 /// Variant `type: "inputImage"` of `DynamicToolCallOutputContentItem`.
 struct InputImageDynamicToolCallOutputContentItem {
-  /// `imageUrl`.
+  /// `imageUrl` (required).
   std::string image_url;
 
+  /// Member-wise equality.
   friend bool operator==(const InputImageDynamicToolCallOutputContentItem&, const InputImageDynamicToolCallOutputContentItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InputImageDynamicToolCallOutputContentItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InputImageDynamicToolCallOutputContentItem& x);
 };
 
 /// Variant `type: "inputAudio"` of `DynamicToolCallOutputContentItem`.
 struct InputAudioDynamicToolCallOutputContentItem {
-  /// `audioUrl`.
+  /// `audioUrl` (required).
   std::string audio_url;
 
+  /// Member-wise equality.
   friend bool operator==(const InputAudioDynamicToolCallOutputContentItem&, const InputAudioDynamicToolCallOutputContentItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InputAudioDynamicToolCallOutputContentItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InputAudioDynamicToolCallOutputContentItem& x);
 };
 
+/// `DynamicToolCallOutputContentItem` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct DynamicToolCallOutputContentItem : OneOf<InputTextDynamicToolCallOutputContentItem, InputImageDynamicToolCallOutputContentItem, InputAudioDynamicToolCallOutputContentItem, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `InputTextDynamicToolCallOutputContentItem` (the first alternative).
   DynamicToolCallOutputContentItem();
-  DynamicToolCallOutputContentItem(const DynamicToolCallOutputContentItem&);
-  DynamicToolCallOutputContentItem(DynamicToolCallOutputContentItem&&) noexcept;
-  DynamicToolCallOutputContentItem& operator=(const DynamicToolCallOutputContentItem&);
-  DynamicToolCallOutputContentItem& operator=(DynamicToolCallOutputContentItem&&) noexcept;
+  /// Copies the active alternative of `other`.
+  DynamicToolCallOutputContentItem(const DynamicToolCallOutputContentItem& other);
+  /// Moves the active alternative of `other` in.
+  DynamicToolCallOutputContentItem(DynamicToolCallOutputContentItem&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  DynamicToolCallOutputContentItem& operator=(const DynamicToolCallOutputContentItem& other);
+  /// Moves the active alternative of `other` in.
+  DynamicToolCallOutputContentItem& operator=(DynamicToolCallOutputContentItem&& other) noexcept;
+  /// Destroys the active alternative.
   ~DynamicToolCallOutputContentItem();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const DynamicToolCallOutputContentItem&, const DynamicToolCallOutputContentItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DynamicToolCallOutputContentItem& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const DynamicToolCallOutputContentItem& x);
 };
 
+/// `DynamicToolCallStatus` of the app-server schema.
 /// Wire values: `"inProgress" | "completed" | "failed"`.
 struct DynamicToolCallStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     in_progress,  ///< `"inProgress"`
     completed,  ///< `"completed"`
     failed,  ///< `"failed"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   DynamicToolCallStatus() = default;
+  /// A known value.
   DynamicToolCallStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static DynamicToolCallStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const DynamicToolCallStatus&, const DynamicToolCallStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DynamicToolCallStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const DynamicToolCallStatus& x);
 };
 
 /// Variant `type: "dynamicToolCall"` of `ThreadItem`.
 struct DynamicToolCallThreadItem {
+  /// `arguments` (required).
   boost::json::value arguments;
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
-  /// `contentItems`.
+  /// `contentItems` (optional, may be null).
   Nullable<std::vector<DynamicToolCallOutputContentItem>> content_items;
   /// `durationMs`. The duration of the dynamic tool call in milliseconds.
   Nullable<std::int64_t> duration_ms;
+  /// `id` (required).
   std::string id;
-  /// `namespace`.
+  /// `namespace` (optional, may be null).
   Nullable<std::string> namespace_;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
+  /// `status` (required).
   DynamicToolCallStatus status;
+  /// `success` (optional, may be null).
   Nullable<bool> success;
+  /// `tool` (required).
   std::string tool;
 
+  /// Member-wise equality.
   friend bool operator==(const DynamicToolCallThreadItem&, const DynamicToolCallThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DynamicToolCallThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const DynamicToolCallThreadItem& x);
 };
 
+/// `CollabAgentStatus` of the app-server schema.
 struct CollabAgentStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     pending_init,  ///< `"pendingInit"`
     running,  ///< `"running"`
@@ -1324,31 +1919,46 @@ struct CollabAgentStatus {
     not_found,  ///< `"notFound"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CollabAgentStatus() = default;
+  /// A known value.
   CollabAgentStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CollabAgentStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CollabAgentStatus&, const CollabAgentStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CollabAgentStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CollabAgentStatus& x);
 };
 
+/// `CollabAgentState` of the app-server schema.
 struct CollabAgentState {
+  /// `message` (optional, may be null).
   Nullable<std::string> message;
+  /// `status` (required).
   CollabAgentStatus status;
 
+  /// Member-wise equality.
   friend bool operator==(const CollabAgentState&, const CollabAgentState&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CollabAgentState& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CollabAgentState& x);
 };
 
+/// `CollabAgentToolCallStatus` of the app-server schema.
 /// Wire values: `"inProgress" | "completed" | "failed" | "interrupted"`.
 struct CollabAgentToolCallStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     in_progress,  ///< `"inProgress"`
     completed,  ///< `"completed"`
@@ -1356,21 +1966,29 @@ struct CollabAgentToolCallStatus {
     interrupted,  ///< `"interrupted"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CollabAgentToolCallStatus() = default;
+  /// A known value.
   CollabAgentToolCallStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CollabAgentToolCallStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CollabAgentToolCallStatus&, const CollabAgentToolCallStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CollabAgentToolCallStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CollabAgentToolCallStatus& x);
 };
 
+/// `CollabAgentTool` of the app-server schema.
 struct CollabAgentTool {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     spawn_agent,  ///< `"spawnAgent"`
     send_input,  ///< `"sendInput"`
@@ -1383,17 +2001,23 @@ struct CollabAgentTool {
     list_agents,  ///< `"listAgents"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CollabAgentTool() = default;
+  /// A known value.
   CollabAgentTool(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CollabAgentTool from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CollabAgentTool&, const CollabAgentTool&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CollabAgentTool& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CollabAgentTool& x);
 };
 
@@ -1423,13 +2047,19 @@ struct CollabAgentToolCallThreadItem {
   /// Name of the collab tool that was invoked.
   CollabAgentTool tool;
 
+  /// Member-wise equality.
   friend bool operator==(const CollabAgentToolCallThreadItem&, const CollabAgentToolCallThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CollabAgentToolCallThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CollabAgentToolCallThreadItem& x);
 };
 
+/// `SubAgentActivityKind` of the app-server schema.
 /// Wire values: `"started" | "interacted" | "interrupted" | "completed"`.
 struct SubAgentActivityKind {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     started,  ///< `"started"`
     interacted,  ///< `"interacted"`
@@ -1437,29 +2067,37 @@ struct SubAgentActivityKind {
     completed,  ///< `"completed"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   SubAgentActivityKind() = default;
+  /// A known value.
   SubAgentActivityKind(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static SubAgentActivityKind from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const SubAgentActivityKind&, const SubAgentActivityKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SubAgentActivityKind& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const SubAgentActivityKind& x);
 };
 
 /// Variant `type: "subAgentActivity"` of `ThreadItem`.
 struct SubAgentActivityThreadItem {
-  /// `agentPath`.
+  /// `agentPath` (required).
   std::string agent_path;
-  /// `agentThreadId`.
+  /// `agentThreadId` (required).
   std::string agent_thread_id;
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `id` (required).
   std::string id;
+  /// `kind` (required).
   SubAgentActivityKind kind;
   /// Resolved model at sub-agent creation; absent from older records and other activities.
   Nullable<std::string> model;
@@ -1468,68 +2106,107 @@ struct SubAgentActivityThreadItem {
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const SubAgentActivityThreadItem&, const SubAgentActivityThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SubAgentActivityThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SubAgentActivityThreadItem& x);
 };
 
 /// Variant `type: "search"` of `WebSearchAction`.
 struct SearchWebSearchAction {
+  /// `queries` (optional, may be null).
   Nullable<std::vector<std::string>> queries;
+  /// `query` (optional, may be null).
   Nullable<std::string> query;
 
+  /// Member-wise equality.
   friend bool operator==(const SearchWebSearchAction&, const SearchWebSearchAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SearchWebSearchAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SearchWebSearchAction& x);
 };
 
 /// Variant `type: "openPage"` of `WebSearchAction`.
 struct OpenPageWebSearchAction {
+  /// `url` (optional, may be null).
   Nullable<std::string> url;
 
+  /// Member-wise equality.
   friend bool operator==(const OpenPageWebSearchAction&, const OpenPageWebSearchAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, OpenPageWebSearchAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const OpenPageWebSearchAction& x);
 };
 
 /// Variant `type: "findInPage"` of `WebSearchAction`.
 struct FindInPageWebSearchAction {
+  /// `pattern` (optional, may be null).
   Nullable<std::string> pattern;
+  /// `url` (optional, may be null).
   Nullable<std::string> url;
 
+  /// Member-wise equality.
   friend bool operator==(const FindInPageWebSearchAction&, const FindInPageWebSearchAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FindInPageWebSearchAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FindInPageWebSearchAction& x);
 };
 
 /// Variant `type: "other"` of `WebSearchAction`.
 struct OtherWebSearchAction {
 
+  /// Member-wise equality.
   friend bool operator==(const OtherWebSearchAction&, const OtherWebSearchAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, OtherWebSearchAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const OtherWebSearchAction& x);
 };
 
+/// `WebSearchAction` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct WebSearchAction : OneOf<SearchWebSearchAction, OpenPageWebSearchAction, FindInPageWebSearchAction, OtherWebSearchAction, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `SearchWebSearchAction` (the first alternative).
   WebSearchAction();
-  WebSearchAction(const WebSearchAction&);
-  WebSearchAction(WebSearchAction&&) noexcept;
-  WebSearchAction& operator=(const WebSearchAction&);
-  WebSearchAction& operator=(WebSearchAction&&) noexcept;
+  /// Copies the active alternative of `other`.
+  WebSearchAction(const WebSearchAction& other);
+  /// Moves the active alternative of `other` in.
+  WebSearchAction(WebSearchAction&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  WebSearchAction& operator=(const WebSearchAction& other);
+  /// Moves the active alternative of `other` in.
+  WebSearchAction& operator=(WebSearchAction&& other) noexcept;
+  /// Destroys the active alternative.
   ~WebSearchAction();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const WebSearchAction&, const WebSearchAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, WebSearchAction& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const WebSearchAction& x);
 };
 
 /// Variant `type: "webSearch"` of `ThreadItem`.
 struct WebSearchThreadItem {
+  /// `action` (optional, may be null).
   Nullable<WebSearchAction> action;
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `id` (required).
   std::string id;
+  /// `query` (required).
   std::string query;
   /// Structured search results returned out-of-band by standalone web search.
   ///
@@ -1539,8 +2216,12 @@ struct WebSearchThreadItem {
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const WebSearchThreadItem&, const WebSearchThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, WebSearchThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const WebSearchThreadItem& x);
 };
 
@@ -1548,13 +2229,19 @@ struct WebSearchThreadItem {
 struct ImageViewThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `id` (required).
   std::string id;
+  /// `path` (required).
   LegacyAppPathString path;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const ImageViewThreadItem&, const ImageViewThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ImageViewThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ImageViewThreadItem& x);
 };
 
@@ -1563,51 +2250,76 @@ struct ImageViewThreadItem {
 struct SleepThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
-  /// `durationMs`.
+  /// `durationMs` (required).
   std::int64_t duration_ms = 0;
+  /// `id` (required).
   std::string id;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const SleepThreadItem&, const SleepThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SleepThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SleepThreadItem& x);
 };
 
 /// Variant `type: "usageLimitExceeded"` of `ImageGenerationFailure`.
 struct UsageLimitExceededImageGenerationFailure {
-  /// `limitId`.
+  /// `limitId` (required).
   std::string limit_id;
-  /// `resetsAt`.
+  /// `resetsAt` (optional, may be null).
   Nullable<std::int64_t> resets_at;
 
+  /// Member-wise equality.
   friend bool operator==(const UsageLimitExceededImageGenerationFailure&, const UsageLimitExceededImageGenerationFailure&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UsageLimitExceededImageGenerationFailure& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const UsageLimitExceededImageGenerationFailure& x);
 };
 
+/// `ImageGenerationFailure` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ImageGenerationFailure : OneOf<UsageLimitExceededImageGenerationFailure, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `UsageLimitExceededImageGenerationFailure` (the first alternative).
   ImageGenerationFailure();
-  ImageGenerationFailure(const ImageGenerationFailure&);
-  ImageGenerationFailure(ImageGenerationFailure&&) noexcept;
-  ImageGenerationFailure& operator=(const ImageGenerationFailure&);
-  ImageGenerationFailure& operator=(ImageGenerationFailure&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ImageGenerationFailure(const ImageGenerationFailure& other);
+  /// Moves the active alternative of `other` in.
+  ImageGenerationFailure(ImageGenerationFailure&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ImageGenerationFailure& operator=(const ImageGenerationFailure& other);
+  /// Moves the active alternative of `other` in.
+  ImageGenerationFailure& operator=(ImageGenerationFailure&& other) noexcept;
+  /// Destroys the active alternative.
   ~ImageGenerationFailure();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ImageGenerationFailure&, const ImageGenerationFailure&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ImageGenerationFailure& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ImageGenerationFailure& x);
 };
 
 /// A local image file successfully read for this exact image-generation request.
 struct ImageGenerationInputImage {
+  /// `path` (required).
   AbsolutePathBuf path;
   /// Lowercase SHA-256 of the file bytes read before image normalization.
   std::string sha256;
 
+  /// Member-wise equality.
   friend bool operator==(const ImageGenerationInputImage&, const ImageGenerationInputImage&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ImageGenerationInputImage& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ImageGenerationInputImage& x);
 };
 
@@ -1619,28 +2331,36 @@ struct ImageGenerationInputImage {
 struct ImageGenerationThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `failure` (optional, may be null).
   Nullable<ImageGenerationFailure> failure;
-  /// `fileId`.
+  /// `fileId` (optional).
   std::optional<std::string> file_id;
   /// `generationId`. Image generation identifier for the generated image, when provided by the
   /// image backend.
   Nullable<std::string> generation_id;
+  /// `id` (required).
   std::string id;
   /// `inputImages`. Observed local inputs for a completed generation, absent on older items.
   std::optional<std::vector<ImageGenerationInputImage>> input_images;
+  /// `result` (optional).
   std::optional<std::string> result;
-  /// `revisedPrompt`.
+  /// `revisedPrompt` (optional, may be null).
   Nullable<std::string> revised_prompt;
-  /// `savedPath`.
+  /// `savedPath` (optional, may be null).
   Nullable<AbsolutePathBuf> saved_path;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
+  /// `status` (required).
   std::string status;
-  /// `transparentBackground`.
+  /// `transparentBackground` (optional, may be null).
   Nullable<bool> transparent_background;
 
+  /// Member-wise equality.
   friend bool operator==(const ImageGenerationThreadItem&, const ImageGenerationThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ImageGenerationThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ImageGenerationThreadItem& x);
 };
 
@@ -1648,13 +2368,19 @@ struct ImageGenerationThreadItem {
 struct EnteredReviewModeThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `id` (required).
   std::string id;
+  /// `review` (required).
   std::string review;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const EnteredReviewModeThreadItem&, const EnteredReviewModeThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, EnteredReviewModeThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const EnteredReviewModeThreadItem& x);
 };
 
@@ -1662,13 +2388,19 @@ struct EnteredReviewModeThreadItem {
 struct ExitedReviewModeThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `id` (required).
   std::string id;
+  /// `review` (required).
   std::string review;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const ExitedReviewModeThreadItem&, const ExitedReviewModeThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExitedReviewModeThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExitedReviewModeThreadItem& x);
 };
 
@@ -1676,12 +2408,17 @@ struct ExitedReviewModeThreadItem {
 struct ContextCompactionThreadItem {
   /// `completedAtMs`. Unix timestamp in milliseconds when the item completed, if recorded.
   Nullable<std::int64_t> completed_at_ms;
+  /// `id` (required).
   std::string id;
   /// `startedAtMs`. Unix timestamp in milliseconds when the item started, if recorded.
   Nullable<std::int64_t> started_at_ms;
 
+  /// Member-wise equality.
   friend bool operator==(const ContextCompactionThreadItem&, const ContextCompactionThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ContextCompactionThreadItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ContextCompactionThreadItem& x);
 };
 
@@ -1689,41 +2426,61 @@ struct ContextCompactionThreadItem {
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ThreadItem : OneOf<UserMessageThreadItem, HookPromptThreadItem, AgentMessageThreadItem, FunctionCallOutputThreadItem, PlanThreadItem, ReasoningThreadItem, CommandExecutionThreadItem, FileChangeThreadItem, McpToolCallThreadItem, DynamicToolCallThreadItem, CollabAgentToolCallThreadItem, SubAgentActivityThreadItem, WebSearchThreadItem, ImageViewThreadItem, SleepThreadItem, ImageGenerationThreadItem, EnteredReviewModeThreadItem, ExitedReviewModeThreadItem, ContextCompactionThreadItem, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `UserMessageThreadItem` (the first alternative).
   ThreadItem();
-  ThreadItem(const ThreadItem&);
-  ThreadItem(ThreadItem&&) noexcept;
-  ThreadItem& operator=(const ThreadItem&);
-  ThreadItem& operator=(ThreadItem&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadItem(const ThreadItem& other);
+  /// Moves the active alternative of `other` in.
+  ThreadItem(ThreadItem&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadItem& operator=(const ThreadItem& other);
+  /// Moves the active alternative of `other` in.
+  ThreadItem& operator=(ThreadItem&& other) noexcept;
+  /// Destroys the active alternative.
   ~ThreadItem();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ThreadItem&, const ThreadItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadItem& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ThreadItem& x);
 };
 
+/// `TurnItemsView` of the app-server schema.
 /// Wire values: `"notLoaded" | "summary" | "full"`.
 struct TurnItemsView {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     not_loaded,  ///< `"notLoaded"` `items` was not loaded for this turn. The field is intentionally empty.
     summary,  ///< `"summary"` `items` contains only a display summary for this turn.
     full,  ///< `"full"` `items` contains every ThreadItem available from persisted app-server history for this turn.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   TurnItemsView() = default;
+  /// A known value.
   TurnItemsView(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static TurnItemsView from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const TurnItemsView&, const TurnItemsView&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnItemsView& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const TurnItemsView& x);
 };
 
+/// `TurnStatus` of the app-server schema.
 /// Wire values: `"completed" | "interrupted" | "failed" | "inProgress"`.
 struct TurnStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     completed,  ///< `"completed"`
     interrupted,  ///< `"interrupted"`
@@ -1731,20 +2488,27 @@ struct TurnStatus {
     in_progress,  ///< `"inProgress"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   TurnStatus() = default;
+  /// A known value.
   TurnStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static TurnStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const TurnStatus&, const TurnStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const TurnStatus& x);
 };
 
+/// `Turn` of the app-server schema.
 struct Turn {
   /// `completedAt`. Unix timestamp (in seconds) when the turn completed.
   Nullable<std::int64_t> completed_at;
@@ -1764,13 +2528,19 @@ struct Turn {
   Nullable<std::string> root_turn_id;
   /// `startedAt`. Unix timestamp (in seconds) when the turn started.
   Nullable<std::int64_t> started_at;
+  /// `status` (required).
   TurnStatus status;
 
+  /// Member-wise equality.
   friend bool operator==(const Turn&, const Turn&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, Turn& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const Turn& x);
 };
 
+/// `Thread` of the app-server schema.
 struct Thread {
   /// `agentNickname`. Optional random unique nickname assigned to an AgentControl-spawned
   /// sub-agent.
@@ -1836,50 +2606,72 @@ struct Thread {
   /// `updatedAt`. Unix timestamp (in seconds) when the thread was last updated.
   std::int64_t updated_at = 0;
 
+  /// Member-wise equality.
   friend bool operator==(const Thread&, const Thread&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, Thread& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const Thread& x);
 };
 
+/// `TokenUsageBreakdown` of the app-server schema.
 struct TokenUsageBreakdown {
-  /// `cacheWriteInputTokens`.
+  /// `cacheWriteInputTokens` (optional).
   std::optional<std::int64_t> cache_write_input_tokens;
-  /// `cachedInputTokens`.
+  /// `cachedInputTokens` (required).
   std::int64_t cached_input_tokens = 0;
-  /// `inputTokens`.
+  /// `inputTokens` (required).
   std::int64_t input_tokens = 0;
-  /// `outputTokens`.
+  /// `outputTokens` (required).
   std::int64_t output_tokens = 0;
-  /// `reasoningOutputTokens`.
+  /// `reasoningOutputTokens` (required).
   std::int64_t reasoning_output_tokens = 0;
-  /// `totalTokens`.
+  /// `totalTokens` (required).
   std::int64_t total_tokens = 0;
 
+  /// Member-wise equality.
   friend bool operator==(const TokenUsageBreakdown&, const TokenUsageBreakdown&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TokenUsageBreakdown& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TokenUsageBreakdown& x);
 };
 
+/// `ThreadTokenUsage` of the app-server schema.
 struct ThreadTokenUsage {
+  /// `last` (required).
   TokenUsageBreakdown last;
-  /// `modelContextWindow`.
+  /// `modelContextWindow` (optional, may be null).
   Nullable<std::int64_t> model_context_window;
+  /// `total` (required).
   TokenUsageBreakdown total;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadTokenUsage&, const ThreadTokenUsage&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadTokenUsage& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadTokenUsage& x);
 };
 
 /// Variant `type: "apiKey"` of `Account`.
 struct ApiKeyAccount {
 
+  /// Member-wise equality.
   friend bool operator==(const ApiKeyAccount&, const ApiKeyAccount&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ApiKeyAccount& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ApiKeyAccount& x);
 };
 
+/// `PlanType` of the app-server schema.
 struct PlanType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     free,  ///< `"free"`
     go,  ///< `"go"`
@@ -1902,40 +2694,55 @@ struct PlanType {
     sci_plus,  ///< `"sci_plus"`
     unknown,  ///< `"unknown"`, or a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   PlanType() = default;
+  /// A known value.
   PlanType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static PlanType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const PlanType&, const PlanType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, PlanType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const PlanType& x);
 };
 
 /// Variant `type: "chatgpt"` of `Account`.
 struct ChatgptAccount {
+  /// `email` (required, may be null).
   std::optional<std::string> email;
-  /// `planType`.
+  /// `planType` (required).
   PlanType plan_type;
   /// `workspaceName`. Display name of the selected ChatGPT workspace, when available.
   Nullable<std::string> workspace_name;
 
+  /// Member-wise equality.
   friend bool operator==(const ChatgptAccount&, const ChatgptAccount&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptAccount& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ChatgptAccount& x);
 };
 
 /// Variant `type: "amazonBedrock"` of `Account`.
 struct AmazonBedrockAccount {
-  /// `usesCodexManagedCredentials`.
+  /// `usesCodexManagedCredentials` (optional).
   std::optional<bool> uses_codex_managed_credentials;
 
+  /// Member-wise equality.
   friend bool operator==(const AmazonBedrockAccount&, const AmazonBedrockAccount&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AmazonBedrockAccount& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AmazonBedrockAccount& x);
 };
 
@@ -1943,30 +2750,51 @@ struct AmazonBedrockAccount {
 /// Variant `type: "gcp"` of `Account`.
 struct GcpAccount {
 
+  /// Member-wise equality.
   friend bool operator==(const GcpAccount&, const GcpAccount&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GcpAccount& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GcpAccount& x);
 };
 
+/// `Account` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct Account : OneOf<ApiKeyAccount, ChatgptAccount, AmazonBedrockAccount, GcpAccount, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `ApiKeyAccount` (the first alternative).
   Account();
-  Account(const Account&);
-  Account(Account&&) noexcept;
-  Account& operator=(const Account&);
-  Account& operator=(Account&&) noexcept;
+  /// Copies the active alternative of `other`.
+  Account(const Account& other);
+  /// Moves the active alternative of `other` in.
+  Account(Account&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  Account& operator=(const Account& other);
+  /// Moves the active alternative of `other` in.
+  Account& operator=(Account&& other) noexcept;
+  /// Destroys the active alternative.
   ~Account();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const Account&, const Account&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, Account& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const Account& x);
 };
 
+/// `ModelAvailabilityNux` of the app-server schema.
 struct ModelAvailabilityNux {
+  /// `message` (required).
   std::string message;
 
+  /// Member-wise equality.
   friend bool operator==(const ModelAvailabilityNux&, const ModelAvailabilityNux&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelAvailabilityNux& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ModelAvailabilityNux& x);
 };
 
@@ -1974,23 +2802,30 @@ struct ModelAvailabilityNux {
 /// remain server-owned.
 /// Wire values: `"standard" | "daybreakBlue" | "daybreakRed"`.
 struct CyberAccessProgram {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     standard,  ///< `"standard"`
     daybreak_blue,  ///< `"daybreakBlue"`
     daybreak_red,  ///< `"daybreakRed"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CyberAccessProgram() = default;
+  /// A known value.
   CyberAccessProgram(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CyberAccessProgram from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CyberAccessProgram&, const CyberAccessProgram&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CyberAccessProgram& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CyberAccessProgram& x);
 };
 
@@ -1999,182 +2834,257 @@ struct ModelAccessPrograms {
   /// Accepted explicit selections.
   std::vector<CyberAccessProgram> cyber;
 
+  /// Member-wise equality.
   friend bool operator==(const ModelAccessPrograms&, const ModelAccessPrograms&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelAccessPrograms& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ModelAccessPrograms& x);
 };
 
 /// Canonical user-input modality tags advertised by a model.
 /// Wire values: `"text" | "image" | "audio"`.
 struct InputModality {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     text,  ///< `"text"` Plain text turns and tool payloads.
     image,  ///< `"image"` Image attachments included in user turns.
     audio,  ///< `"audio"` Audio attachments included in user turns.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   InputModality() = default;
+  /// A known value.
   InputModality(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static InputModality from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const InputModality&, const InputModality&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InputModality& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const InputModality& x);
 };
 
 /// Multi-agent runtime supported by a model.
 /// Wire values: `"disabled" | "v1" | "v2"`.
 struct MultiAgentVersion {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     disabled,  ///< `"disabled"`
     v1,  ///< `"v1"`
     v2,  ///< `"v2"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   MultiAgentVersion() = default;
+  /// A known value.
   MultiAgentVersion(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static MultiAgentVersion from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const MultiAgentVersion&, const MultiAgentVersion&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, MultiAgentVersion& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const MultiAgentVersion& x);
 };
 
+/// `ModelServiceTier` of the app-server schema.
 struct ModelServiceTier {
+  /// `description` (required).
   std::string description;
+  /// `id` (required).
   std::string id;
+  /// `name` (required).
   std::string name;
 
+  /// Member-wise equality.
   friend bool operator==(const ModelServiceTier&, const ModelServiceTier&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelServiceTier& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ModelServiceTier& x);
 };
 
+/// `ReasoningEffortOption` of the app-server schema.
 struct ReasoningEffortOption {
+  /// `description` (required).
   std::string description;
-  /// `reasoningEffort`.
+  /// `reasoningEffort` (required).
   ReasoningEffort reasoning_effort;
 
+  /// Member-wise equality.
   friend bool operator==(const ReasoningEffortOption&, const ReasoningEffortOption&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReasoningEffortOption& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReasoningEffortOption& x);
 };
 
+/// `ModelUpgradeInfo` of the app-server schema.
 struct ModelUpgradeInfo {
-  /// `migrationMarkdown`.
+  /// `migrationMarkdown` (optional, may be null).
   Nullable<std::string> migration_markdown;
+  /// `model` (required).
   std::string model;
-  /// `modelLink`.
+  /// `modelLink` (optional, may be null).
   Nullable<std::string> model_link;
   /// `retirementAt`. Informational Unix timestamp for this upgrade's scheduled retirement, if
   /// known.
   Nullable<std::int64_t> retirement_at;
-  /// `upgradeCopy`.
+  /// `upgradeCopy` (optional, may be null).
   Nullable<std::string> upgrade_copy;
 
+  /// Member-wise equality.
   friend bool operator==(const ModelUpgradeInfo&, const ModelUpgradeInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelUpgradeInfo& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ModelUpgradeInfo& x);
 };
 
+/// `Model` of the app-server schema.
 struct Model {
   /// `additionalSpeedTiers`. Deprecated: use `serviceTiers` instead.
   std::optional<std::vector<std::string>> additional_speed_tiers;
-  /// `availabilityNux`.
+  /// `availabilityNux` (optional, may be null).
   Nullable<ModelAvailabilityNux> availability_nux;
   /// `availableAccessPrograms`. Null when the catalog does not provide access-program metadata.
   Nullable<ModelAccessPrograms> available_access_programs;
-  /// `defaultReasoningEffort`.
+  /// `defaultReasoningEffort` (required).
   ReasoningEffort default_reasoning_effort;
   /// `defaultServiceTier`. Catalog default service tier id for this model, when one is configured.
   Nullable<std::string> default_service_tier;
+  /// `description` (required).
   std::string description;
-  /// `displayName`.
+  /// `displayName` (required).
   std::string display_name;
+  /// `hidden` (required).
   bool hidden = false;
+  /// `id` (required).
   std::string id;
-  /// `inputModalities`.
+  /// `inputModalities` (optional).
   std::optional<std::vector<InputModality>> input_modalities;
-  /// `isDefault`.
+  /// `isDefault` (required).
   bool is_default = false;
+  /// `model` (required).
   std::string model;
-  /// `modelSpecialty`.
+  /// `modelSpecialty` (optional, may be null).
   Nullable<std::string> model_specialty;
   /// `multiAgentVersion`. Multi-agent runtime declared by this model, when available.
   Nullable<MultiAgentVersion> multi_agent_version;
-  /// `serviceTiers`.
+  /// `serviceTiers` (optional).
   std::optional<std::vector<ModelServiceTier>> service_tiers;
-  /// `supportedReasoningEfforts`.
+  /// `supportedReasoningEfforts` (required).
   std::vector<ReasoningEffortOption> supported_reasoning_efforts;
   /// `supportsPersonality`. @deprecated Always false; models no longer support personality
   /// selection.
   std::optional<bool> supports_personality;
+  /// `upgrade` (optional, may be null).
   Nullable<std::string> upgrade;
-  /// `upgradeInfo`.
+  /// `upgradeInfo` (optional, may be null).
   Nullable<ModelUpgradeInfo> upgrade_info;
 
+  /// Member-wise equality.
   friend bool operator==(const Model&, const Model&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, Model& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const Model& x);
 };
 
 /// The string values of `AskForApproval`.
 /// Wire values: `"untrusted" | "on-request" | "never"`.
 struct AskForApprovalValue {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     untrusted,  ///< `"untrusted"`
     on_request,  ///< `"on-request"`
     never,  ///< `"never"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   AskForApprovalValue() = default;
+  /// A known value.
   AskForApprovalValue(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static AskForApprovalValue from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const AskForApprovalValue&, const AskForApprovalValue&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AskForApprovalValue& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const AskForApprovalValue& x);
 };
 
 /// Variant `{"granular": ...}` of `AskForApproval`.
 struct GranularAskForApproval {
+  /// `mcp_elicitations` (required).
   bool mcp_elicitations = false;
+  /// `request_permissions` (optional).
   std::optional<bool> request_permissions;
+  /// `rules` (required).
   bool rules = false;
+  /// `sandbox_approval` (required).
   bool sandbox_approval = false;
+  /// `skill_approval` (optional).
   std::optional<bool> skill_approval;
 
+  /// Member-wise equality.
   friend bool operator==(const GranularAskForApproval&, const GranularAskForApproval&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GranularAskForApproval& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GranularAskForApproval& x);
 };
 
+/// `AskForApproval` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct AskForApproval : OneOf<AskForApprovalValue, GranularAskForApproval, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `AskForApprovalValue` (the first alternative).
   AskForApproval();
-  AskForApproval(const AskForApproval&);
-  AskForApproval(AskForApproval&&) noexcept;
-  AskForApproval& operator=(const AskForApproval&);
-  AskForApproval& operator=(AskForApproval&&) noexcept;
+  /// Copies the active alternative of `other`.
+  AskForApproval(const AskForApproval& other);
+  /// Moves the active alternative of `other` in.
+  AskForApproval(AskForApproval&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  AskForApproval& operator=(const AskForApproval& other);
+  /// Moves the active alternative of `other` in.
+  AskForApproval& operator=(AskForApproval&& other) noexcept;
+  /// Destroys the active alternative.
   ~AskForApproval();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const AskForApproval&, const AskForApproval&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AskForApproval& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const AskForApproval& x);
 };
 
@@ -2185,124 +3095,174 @@ struct AskForApproval : OneOf<AskForApprovalValue, GranularAskForApproval, Unkno
 /// `guardian_subagent` is accepted for compatibility.
 /// Wire values: `"user" | "auto_review" | "guardian_subagent"`.
 struct ApprovalsReviewer {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     user,  ///< `"user"`
     auto_review,  ///< `"auto_review"`
     guardian_subagent,  ///< `"guardian_subagent"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ApprovalsReviewer() = default;
+  /// A known value.
   ApprovalsReviewer(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ApprovalsReviewer from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ApprovalsReviewer&, const ApprovalsReviewer&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ApprovalsReviewer& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ApprovalsReviewer& x);
 };
 
+/// `SandboxMode` of the app-server schema.
 /// Wire values: `"read-only" | "workspace-write" | "danger-full-access"`.
 struct SandboxMode {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     read_only,  ///< `"read-only"`
     workspace_write,  ///< `"workspace-write"`
     danger_full_access,  ///< `"danger-full-access"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   SandboxMode() = default;
+  /// A known value.
   SandboxMode(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static SandboxMode from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const SandboxMode&, const SandboxMode&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SandboxMode& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const SandboxMode& x);
 };
 
 /// Variant `type: "dangerFullAccess"` of `SandboxPolicy`.
 struct DangerFullAccessSandboxPolicy {
 
+  /// Member-wise equality.
   friend bool operator==(const DangerFullAccessSandboxPolicy&, const DangerFullAccessSandboxPolicy&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DangerFullAccessSandboxPolicy& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const DangerFullAccessSandboxPolicy& x);
 };
 
 /// Variant `type: "readOnly"` of `SandboxPolicy`.
 struct ReadOnlySandboxPolicy {
-  /// `networkAccess`.
+  /// `networkAccess` (optional).
   std::optional<bool> network_access;
 
+  /// Member-wise equality.
   friend bool operator==(const ReadOnlySandboxPolicy&, const ReadOnlySandboxPolicy&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReadOnlySandboxPolicy& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReadOnlySandboxPolicy& x);
 };
 
+/// `NetworkAccess` of the app-server schema.
 /// Wire values: `"restricted" | "enabled"`.
 struct NetworkAccess {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     restricted,  ///< `"restricted"`
     enabled,  ///< `"enabled"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   NetworkAccess() = default;
+  /// A known value.
   NetworkAccess(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static NetworkAccess from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const NetworkAccess&, const NetworkAccess&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, NetworkAccess& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const NetworkAccess& x);
 };
 
 /// Variant `type: "externalSandbox"` of `SandboxPolicy`.
 struct ExternalSandboxSandboxPolicy {
-  /// `networkAccess`.
+  /// `networkAccess` (optional).
   std::optional<NetworkAccess> network_access;
 
+  /// Member-wise equality.
   friend bool operator==(const ExternalSandboxSandboxPolicy&, const ExternalSandboxSandboxPolicy&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExternalSandboxSandboxPolicy& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExternalSandboxSandboxPolicy& x);
 };
 
 /// Variant `type: "workspaceWrite"` of `SandboxPolicy`.
 struct WorkspaceWriteSandboxPolicy {
-  /// `excludeSlashTmp`.
+  /// `excludeSlashTmp` (optional).
   std::optional<bool> exclude_slash_tmp;
-  /// `excludeTmpdirEnvVar`.
+  /// `excludeTmpdirEnvVar` (optional).
   std::optional<bool> exclude_tmpdir_env_var;
-  /// `networkAccess`.
+  /// `networkAccess` (optional).
   std::optional<bool> network_access;
-  /// `writableRoots`.
+  /// `writableRoots` (optional).
   std::optional<std::vector<AbsolutePathBuf>> writable_roots;
 
+  /// Member-wise equality.
   friend bool operator==(const WorkspaceWriteSandboxPolicy&, const WorkspaceWriteSandboxPolicy&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, WorkspaceWriteSandboxPolicy& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const WorkspaceWriteSandboxPolicy& x);
 };
 
+/// `SandboxPolicy` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct SandboxPolicy : OneOf<DangerFullAccessSandboxPolicy, ReadOnlySandboxPolicy, ExternalSandboxSandboxPolicy, WorkspaceWriteSandboxPolicy, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `DangerFullAccessSandboxPolicy` (the first alternative).
   SandboxPolicy();
-  SandboxPolicy(const SandboxPolicy&);
-  SandboxPolicy(SandboxPolicy&&) noexcept;
-  SandboxPolicy& operator=(const SandboxPolicy&);
-  SandboxPolicy& operator=(SandboxPolicy&&) noexcept;
+  /// Copies the active alternative of `other`.
+  SandboxPolicy(const SandboxPolicy& other);
+  /// Moves the active alternative of `other` in.
+  SandboxPolicy(SandboxPolicy&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  SandboxPolicy& operator=(const SandboxPolicy& other);
+  /// Moves the active alternative of `other` in.
+  SandboxPolicy& operator=(SandboxPolicy&& other) noexcept;
+  /// Destroys the active alternative.
   ~SandboxPolicy();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const SandboxPolicy&, const SandboxPolicy&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SandboxPolicy& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const SandboxPolicy& x);
 };
 
@@ -2311,6 +3271,7 @@ struct SandboxPolicy : OneOf<DangerFullAccessSandboxPolicy, ReadOnlySandboxPolic
 /// https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
 /// Wire values: `"auto" | "concise" | "detailed" | "none"`.
 struct ReasoningSummary {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     auto_,  ///< `"auto"`
     concise,  ///< `"concise"`
@@ -2318,40 +3279,53 @@ struct ReasoningSummary {
     none,  ///< `"none"` Option to disable reasoning summaries.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ReasoningSummary() = default;
+  /// A known value.
   ReasoningSummary(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ReasoningSummary from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ReasoningSummary&, const ReasoningSummary&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReasoningSummary& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ReasoningSummary& x);
 };
 
 /// Deprecated: `friendly` and `pragmatic` no longer select a style.
 /// Wire values: `"none" | "friendly" | "pragmatic"`.
 struct Personality {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     none,  ///< `"none"`
     friendly,  ///< `"friendly"`
     pragmatic,  ///< `"pragmatic"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   Personality() = default;
+  /// A known value.
   Personality(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static Personality from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const Personality&, const Personality&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, Personality& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const Personality& x);
 };
 

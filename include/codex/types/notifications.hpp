@@ -18,35 +18,53 @@
 
 namespace codex::types {
 
+/// The params of the `error` notification.
 struct ErrorNotification {
+  /// `error` (required).
   TurnError error;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
-  /// `willRetry`.
+  /// `willRetry` (required).
   bool will_retry = false;
 
+  /// Member-wise equality.
   friend bool operator==(const ErrorNotification&, const ErrorNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ErrorNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ErrorNotification& x);
 };
 
+/// The params of the `thread/started` notification.
 struct ThreadStartedNotification {
+  /// `thread` (required).
   Thread thread;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadStartedNotification&, const ThreadStartedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadStartedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadStartedNotification& x);
 };
 
+/// The params of the `thread/status/changed` notification.
 struct ThreadStatusChangedNotification {
+  /// `status` (required).
   ThreadStatus status;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadStatusChangedNotification&, const ThreadStatusChangedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadStatusChangedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadStatusChangedNotification& x);
 };
 
@@ -54,101 +72,155 @@ struct ThreadStatusChangedNotification {
 /// Variant `type: "threadStart"` of `ThreadUnreadPosition`.
 struct ThreadStartThreadUnreadPosition {
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadStartThreadUnreadPosition&, const ThreadStartThreadUnreadPosition&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadStartThreadUnreadPosition& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadStartThreadUnreadPosition& x);
 };
 
 /// The earliest completed result needing attention.
 /// Variant `type: "turn"` of `ThreadUnreadPosition`.
 struct TurnThreadUnreadPosition {
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnThreadUnreadPosition&, const TurnThreadUnreadPosition&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnThreadUnreadPosition& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnThreadUnreadPosition& x);
 };
 
+/// `ThreadUnreadPosition` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ThreadUnreadPosition : OneOf<ThreadStartThreadUnreadPosition, TurnThreadUnreadPosition, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `ThreadStartThreadUnreadPosition` (the first alternative).
   ThreadUnreadPosition();
-  ThreadUnreadPosition(const ThreadUnreadPosition&);
-  ThreadUnreadPosition(ThreadUnreadPosition&&) noexcept;
-  ThreadUnreadPosition& operator=(const ThreadUnreadPosition&);
-  ThreadUnreadPosition& operator=(ThreadUnreadPosition&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadUnreadPosition(const ThreadUnreadPosition& other);
+  /// Moves the active alternative of `other` in.
+  ThreadUnreadPosition(ThreadUnreadPosition&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadUnreadPosition& operator=(const ThreadUnreadPosition& other);
+  /// Moves the active alternative of `other` in.
+  ThreadUnreadPosition& operator=(ThreadUnreadPosition&& other) noexcept;
+  /// Destroys the active alternative.
   ~ThreadUnreadPosition();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ThreadUnreadPosition&, const ThreadUnreadPosition&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadUnreadPosition& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ThreadUnreadPosition& x);
 };
 
 /// The first unread position in a durable local thread. A null position means read. The opaque
 /// revision guards edits against activity or marks the caller has not seen.
 struct ThreadReadState {
-  /// `firstUnread`.
+  /// `firstUnread` (optional, may be null).
   Nullable<ThreadUnreadPosition> first_unread;
+  /// `revision` (required).
   std::string revision;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadReadState&, const ThreadReadState&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadReadState& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadReadState& x);
 };
 
+/// The params of the `thread/readState/changed` notification.
 struct ThreadReadStateChangedNotification {
-  /// `readState`.
+  /// `readState` (required).
   ThreadReadState read_state;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadReadStateChangedNotification&, const ThreadReadStateChangedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadReadStateChangedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadReadStateChangedNotification& x);
 };
 
+/// The params of the `thread/archived` notification.
 struct ThreadArchivedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadArchivedNotification&, const ThreadArchivedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadArchivedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadArchivedNotification& x);
 };
 
+/// The params of the `thread/deleted` notification.
 struct ThreadDeletedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadDeletedNotification&, const ThreadDeletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadDeletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadDeletedNotification& x);
 };
 
+/// The params of the `thread/unarchived` notification.
 struct ThreadUnarchivedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadUnarchivedNotification&, const ThreadUnarchivedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadUnarchivedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadUnarchivedNotification& x);
 };
 
+/// The params of the `thread/closed` notification.
 struct ThreadClosedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadClosedNotification&, const ThreadClosedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadClosedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadClosedNotification& x);
 };
 
+/// The params of the `thread/reverted` notification.
 struct ThreadRevertedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRevertedNotification&, const ThreadRevertedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRevertedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRevertedNotification& x);
 };
 
@@ -156,77 +228,110 @@ struct ThreadRevertedNotification {
 ///
 /// Treat this as an invalidation signal and re-run `skills/list` with the client's current
 /// parameters when refreshed skill metadata is needed.
+///
+/// The params of the `skills/changed` notification.
 struct SkillsChangedNotification {
 
+  /// Member-wise equality.
   friend bool operator==(const SkillsChangedNotification&, const SkillsChangedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SkillsChangedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SkillsChangedNotification& x);
 };
 
+/// The params of the `thread/name/updated` notification.
 struct ThreadNameUpdatedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `threadName`.
+  /// `threadName` (optional, may be null).
   Nullable<std::string> thread_name;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadNameUpdatedNotification&, const ThreadNameUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadNameUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadNameUpdatedNotification& x);
 };
 
 /// Broadcast after a successful move into, within, or out of a section.
+///
+/// The params of the `thread/section/changed` notification.
 struct ThreadSectionChangedNotification {
   /// `sectionId`. Destination section, or `null` when the thread was removed from its section.
   std::optional<std::string> section_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadSectionChangedNotification&, const ThreadSectionChangedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSectionChangedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadSectionChangedNotification& x);
 };
 
 /// The persisted attachment change represented by a notification.
 /// Wire values: `"created" | "deleted"`.
 struct ThreadAttachmentOperation {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     created,  ///< `"created"`
     deleted,  ///< `"deleted"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadAttachmentOperation() = default;
+  /// A known value.
   ThreadAttachmentOperation(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadAttachmentOperation from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadAttachmentOperation&, const ThreadAttachmentOperation&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadAttachmentOperation& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadAttachmentOperation& x);
 };
 
 /// Notification published after a thread attachment is created or deleted.
+///
+/// The params of the `thread/attachment/updated` notification.
 struct ThreadAttachmentUpdatedNotification {
-  /// `attachmentId`.
+  /// `attachmentId` (required).
   std::string attachment_id;
-  /// `attachmentType`.
+  /// `attachmentType` (required).
   std::string attachment_type;
-  /// `identityKey`.
+  /// `identityKey` (required).
   std::string identity_key;
+  /// `operation` (required).
   ThreadAttachmentOperation operation;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadAttachmentUpdatedNotification&, const ThreadAttachmentUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadAttachmentUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadAttachmentUpdatedNotification& x);
 };
 
+/// `ThreadGoalStatus` of the app-server schema.
 /// Wire values: `"active" | "paused" | "blocked" | "usageLimited" | "budgetLimited" | "complete"`.
 struct ThreadGoalStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     active,  ///< `"active"`
     paused,  ///< `"paused"`
@@ -236,291 +341,422 @@ struct ThreadGoalStatus {
     complete,  ///< `"complete"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadGoalStatus() = default;
+  /// A known value.
   ThreadGoalStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadGoalStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadGoalStatus&, const ThreadGoalStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadGoalStatus& x);
 };
 
+/// `ThreadGoal` of the app-server schema.
 struct ThreadGoal {
-  /// `createdAt`.
+  /// `createdAt` (required).
   std::int64_t created_at = 0;
+  /// `objective` (required).
   std::string objective;
+  /// `status` (required).
   ThreadGoalStatus status;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `timeUsedSeconds`.
+  /// `timeUsedSeconds` (required).
   std::int64_t time_used_seconds = 0;
-  /// `tokenBudget`.
+  /// `tokenBudget` (optional, may be null).
   Nullable<std::int64_t> token_budget;
-  /// `tokensUsed`.
+  /// `tokensUsed` (required).
   std::int64_t tokens_used = 0;
-  /// `updatedAt`.
+  /// `updatedAt` (required).
   std::int64_t updated_at = 0;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadGoal&, const ThreadGoal&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoal& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadGoal& x);
 };
 
+/// The params of the `thread/goal/updated` notification.
 struct ThreadGoalUpdatedNotification {
+  /// `goal` (required).
   ThreadGoal goal;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (optional, may be null).
   Nullable<std::string> turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadGoalUpdatedNotification&, const ThreadGoalUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadGoalUpdatedNotification& x);
 };
 
 /// Variant `type: "completed"` of `ThreadPredictionResult`.
 struct CompletedThreadPredictionResult {
+  /// `text` (optional, may be null).
   Nullable<std::string> text;
 
+  /// Member-wise equality.
   friend bool operator==(const CompletedThreadPredictionResult&, const CompletedThreadPredictionResult&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CompletedThreadPredictionResult& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CompletedThreadPredictionResult& x);
 };
 
 /// Variant `type: "failed"` of `ThreadPredictionResult`.
 struct FailedThreadPredictionResult {
 
+  /// Member-wise equality.
   friend bool operator==(const FailedThreadPredictionResult&, const FailedThreadPredictionResult&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FailedThreadPredictionResult& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FailedThreadPredictionResult& x);
 };
 
+/// `ThreadPredictionResult` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ThreadPredictionResult : OneOf<CompletedThreadPredictionResult, FailedThreadPredictionResult, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `CompletedThreadPredictionResult` (the first alternative).
   ThreadPredictionResult();
-  ThreadPredictionResult(const ThreadPredictionResult&);
-  ThreadPredictionResult(ThreadPredictionResult&&) noexcept;
-  ThreadPredictionResult& operator=(const ThreadPredictionResult&);
-  ThreadPredictionResult& operator=(ThreadPredictionResult&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadPredictionResult(const ThreadPredictionResult& other);
+  /// Moves the active alternative of `other` in.
+  ThreadPredictionResult(ThreadPredictionResult&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadPredictionResult& operator=(const ThreadPredictionResult& other);
+  /// Moves the active alternative of `other` in.
+  ThreadPredictionResult& operator=(ThreadPredictionResult&& other) noexcept;
+  /// Destroys the active alternative.
   ~ThreadPredictionResult();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ThreadPredictionResult&, const ThreadPredictionResult&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadPredictionResult& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ThreadPredictionResult& x);
 };
 
+/// The params of the `thread/prediction/updated` notification.
 struct ThreadPredictionUpdatedNotification {
+  /// `result` (required).
   ThreadPredictionResult result;
-  /// `sourceTurnId`.
+  /// `sourceTurnId` (required).
   std::string source_turn_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadPredictionUpdatedNotification&, const ThreadPredictionUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadPredictionUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadPredictionUpdatedNotification& x);
 };
 
+/// The params of the `thread/goal/cleared` notification.
 struct ThreadGoalClearedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadGoalClearedNotification&, const ThreadGoalClearedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadGoalClearedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadGoalClearedNotification& x);
 };
 
+/// The params of the `thread/queue/changed` notification.
 struct ThreadQueueChangedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadQueueChangedNotification&, const ThreadQueueChangedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadQueueChangedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadQueueChangedNotification& x);
 };
 
+/// `ProjectChangeType` of the app-server schema.
 /// Wire values: `"created" | "updated" | "deleted"`.
 struct ProjectChangeType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     created,  ///< `"created"`
     updated,  ///< `"updated"`
     deleted,  ///< `"deleted"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ProjectChangeType() = default;
+  /// A known value.
   ProjectChangeType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ProjectChangeType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ProjectChangeType&, const ProjectChangeType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ProjectChangeType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ProjectChangeType& x);
 };
 
+/// The params of the `project/changed` notification.
 struct ProjectChangedNotification {
-  /// `changeType`.
+  /// `changeType` (required).
   ProjectChangeType change_type;
-  /// `projectId`.
+  /// `projectId` (required).
   std::string project_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ProjectChangedNotification&, const ProjectChangedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ProjectChangedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ProjectChangedNotification& x);
 };
 
+/// The params of the `thread/project/updated` notification.
 struct ThreadProjectUpdatedNotification {
-  /// `projectId`.
+  /// `projectId` (required, may be null).
   std::optional<std::string> project_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadProjectUpdatedNotification&, const ThreadProjectUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadProjectUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadProjectUpdatedNotification& x);
 };
 
+/// The params of the `thread/environment/connected` and `thread/environment/disconnected`
+/// notifications.
 struct EnvironmentConnectionNotification {
-  /// `environmentId`.
+  /// `environmentId` (required).
   std::string environment_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const EnvironmentConnectionNotification&, const EnvironmentConnectionNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, EnvironmentConnectionNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const EnvironmentConnectionNotification& x);
 };
 
+/// `ActivePermissionProfile` of the app-server schema.
 struct ActivePermissionProfile {
   /// Parent profile identifier from the selected permissions profile's `extends` setting, when
   /// present.
   Nullable<std::string> extends;
-  /// Identifier from `default_permissions` or the implicit built-in default, such as `:workspace`
-  /// or a user-defined `[permissions.<id>]` profile.
+  /// `id`. Identifier from `default_permissions` or the implicit built-in default, such as
+  /// `:workspace` or a user-defined `[permissions.<id>]` profile.
   std::string id;
 
+  /// Member-wise equality.
   friend bool operator==(const ActivePermissionProfile&, const ActivePermissionProfile&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ActivePermissionProfile& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ActivePermissionProfile& x);
 };
 
 /// Initial collaboration mode to use when the TUI starts.
 /// Wire values: `"plan" | "default"`.
 struct ModeKind {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     plan,  ///< `"plan"`
     default_,  ///< `"default"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ModeKind() = default;
+  /// A known value.
   ModeKind(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ModeKind from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ModeKind&, const ModeKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModeKind& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ModeKind& x);
 };
 
 /// Settings for a collaboration mode.
 struct Settings {
+  /// `developer_instructions` (optional, may be null).
   Nullable<std::string> developer_instructions;
+  /// `model` (required).
   std::string model;
+  /// `reasoning_effort` (optional, may be null).
   Nullable<ReasoningEffort> reasoning_effort;
 
+  /// Member-wise equality.
   friend bool operator==(const Settings&, const Settings&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, Settings& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const Settings& x);
 };
 
 /// Collaboration mode for a Codex session.
 struct CollaborationMode {
+  /// `mode` (required).
   ModeKind mode;
+  /// `settings` (required).
   Settings settings;
 
+  /// Member-wise equality.
   friend bool operator==(const CollaborationMode&, const CollaborationMode&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CollaborationMode& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CollaborationMode& x);
 };
 
+/// `ThreadSettings` of the app-server schema.
 struct ThreadSettings {
-  /// `activePermissionProfile`.
+  /// `activePermissionProfile` (optional, may be null).
   Nullable<ActivePermissionProfile> active_permission_profile;
-  /// `approvalPolicy`.
+  /// `approvalPolicy` (required).
   AskForApproval approval_policy;
-  /// `approvalsReviewer`.
+  /// `approvalsReviewer` (required).
   ApprovalsReviewer approvals_reviewer;
-  /// `collaborationMode`.
+  /// `collaborationMode` (required).
   CollaborationMode collaboration_mode;
+  /// `cwd` (required).
   AbsolutePathBuf cwd;
   /// `disabledPluginIds`. Saved list of disabled plugin IDs. Does not yet filter plugin
   /// capabilities.
   std::optional<std::vector<std::string>> disabled_plugin_ids;
+  /// `effort` (optional, may be null).
   Nullable<ReasoningEffort> effort;
+  /// `model` (required).
   std::string model;
-  /// `modelProvider`.
+  /// `modelProvider` (required).
   std::string model_provider;
   /// @deprecated Reports the saved setting; `friendly` and `pragmatic` no longer select a style.
   Nullable<Personality> personality;
-  /// `sandboxPolicy`.
+  /// `sandboxPolicy` (required).
   SandboxPolicy sandbox_policy;
-  /// `serviceTier`.
+  /// `serviceTier` (optional, may be null).
   Nullable<std::string> service_tier;
+  /// `summary` (optional, may be null).
   Nullable<ReasoningSummary> summary;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadSettings&, const ThreadSettings&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSettings& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadSettings& x);
 };
 
+/// The params of the `thread/settings/updated` notification.
 struct ThreadSettingsUpdatedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `threadSettings`.
+  /// `threadSettings` (required).
   ThreadSettings thread_settings;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadSettingsUpdatedNotification&, const ThreadSettingsUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadSettingsUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadSettingsUpdatedNotification& x);
 };
 
+/// The params of the `thread/tokenUsage/updated` notification.
 struct ThreadTokenUsageUpdatedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `tokenUsage`.
+  /// `tokenUsage` (required).
   ThreadTokenUsage token_usage;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadTokenUsageUpdatedNotification&, const ThreadTokenUsageUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadTokenUsageUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadTokenUsageUpdatedNotification& x);
 };
 
+/// The params of the `turn/started` notification.
 struct TurnStartedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
+  /// `turn` (required).
   Turn turn;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnStartedNotification&, const TurnStartedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnStartedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnStartedNotification& x);
 };
 
+/// `HookOutputEntryKind` of the app-server schema.
 /// Wire values: `"warning" | "stop" | "feedback" | "context" | "error"`.
 struct HookOutputEntryKind {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     warning,  ///< `"warning"`
     stop,  ///< `"stop"`
@@ -529,30 +765,45 @@ struct HookOutputEntryKind {
     error,  ///< `"error"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   HookOutputEntryKind() = default;
+  /// A known value.
   HookOutputEntryKind(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static HookOutputEntryKind from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const HookOutputEntryKind&, const HookOutputEntryKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookOutputEntryKind& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const HookOutputEntryKind& x);
 };
 
+/// `HookOutputEntry` of the app-server schema.
 struct HookOutputEntry {
+  /// `kind` (required).
   HookOutputEntryKind kind;
+  /// `text` (required).
   std::string text;
 
+  /// Member-wise equality.
   friend bool operator==(const HookOutputEntry&, const HookOutputEntry&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookOutputEntry& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const HookOutputEntry& x);
 };
 
+/// `HookEventName` of the app-server schema.
 struct HookEventName {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     pre_model_request,  ///< `"preModelRequest"`
     post_model_request,  ///< `"postModelRequest"`
@@ -570,43 +821,59 @@ struct HookEventName {
     interrupt,  ///< `"interrupt"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   HookEventName() = default;
+  /// A known value.
   HookEventName(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static HookEventName from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const HookEventName&, const HookEventName&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookEventName& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const HookEventName& x);
 };
 
+/// `HookExecutionMode` of the app-server schema.
 /// Wire values: `"sync" | "async"`.
 struct HookExecutionMode {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     sync,  ///< `"sync"`
     async,  ///< `"async"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   HookExecutionMode() = default;
+  /// A known value.
   HookExecutionMode(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static HookExecutionMode from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const HookExecutionMode&, const HookExecutionMode&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookExecutionMode& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const HookExecutionMode& x);
 };
 
+/// `HookHandlerType` of the app-server schema.
 /// Wire values: `"command" | "mcpTool" | "prompt" | "agent"`.
 struct HookHandlerType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     command,  ///< `"command"`
     mcp_tool,  ///< `"mcpTool"`
@@ -614,42 +881,58 @@ struct HookHandlerType {
     agent,  ///< `"agent"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   HookHandlerType() = default;
+  /// A known value.
   HookHandlerType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static HookHandlerType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const HookHandlerType&, const HookHandlerType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookHandlerType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const HookHandlerType& x);
 };
 
+/// `HookScope` of the app-server schema.
 /// Wire values: `"thread" | "turn"`.
 struct HookScope {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     thread,  ///< `"thread"`
     turn,  ///< `"turn"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   HookScope() = default;
+  /// A known value.
   HookScope(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static HookScope from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const HookScope&, const HookScope&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookScope& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const HookScope& x);
 };
 
+/// `HookSource` of the app-server schema.
 struct HookSource {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     system,  ///< `"system"`
     user,  ///< `"user"`
@@ -663,22 +946,30 @@ struct HookSource {
     legacy_managed_config_mdm,  ///< `"legacyManagedConfigMdm"`
     unknown,  ///< `"unknown"`, or a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   HookSource() = default;
+  /// A known value.
   HookSource(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static HookSource from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const HookSource&, const HookSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookSource& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const HookSource& x);
 };
 
+/// `HookRunStatus` of the app-server schema.
 /// Wire values: `"running" | "completed" | "failed" | "blocked" | "stopped"`.
 struct HookRunStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     running,  ///< `"running"`
     completed,  ///< `"completed"`
@@ -687,227 +978,333 @@ struct HookRunStatus {
     stopped,  ///< `"stopped"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   HookRunStatus() = default;
+  /// A known value.
   HookRunStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static HookRunStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const HookRunStatus&, const HookRunStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookRunStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const HookRunStatus& x);
 };
 
+/// `HookRunSummary` of the app-server schema.
 struct HookRunSummary {
-  /// `completedAt`.
+  /// `completedAt` (optional, may be null).
   Nullable<std::int64_t> completed_at;
-  /// `displayOrder`.
+  /// `displayOrder` (required).
   std::int64_t display_order = 0;
-  /// `durationMs`.
+  /// `durationMs` (optional, may be null).
   Nullable<std::int64_t> duration_ms;
+  /// `entries` (required).
   std::vector<HookOutputEntry> entries;
-  /// `eventName`.
+  /// `eventName` (required).
   HookEventName event_name;
-  /// `executionMode`.
+  /// `executionMode` (required).
   HookExecutionMode execution_mode;
-  /// `handlerType`.
+  /// `handlerType` (required).
   HookHandlerType handler_type;
+  /// `id` (required).
   std::string id;
+  /// `scope` (required).
   HookScope scope;
+  /// `source` (optional).
   std::optional<HookSource> source;
-  /// `sourcePath`.
+  /// `sourcePath` (required).
   LegacyAppPathString source_path;
-  /// `startedAt`.
+  /// `startedAt` (required).
   std::int64_t started_at = 0;
+  /// `status` (required).
   HookRunStatus status;
-  /// `statusMessage`.
+  /// `statusMessage` (optional, may be null).
   Nullable<std::string> status_message;
 
+  /// Member-wise equality.
   friend bool operator==(const HookRunSummary&, const HookRunSummary&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookRunSummary& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const HookRunSummary& x);
 };
 
+/// The params of the `hook/started` notification.
 struct HookStartedNotification {
+  /// `run` (required).
   HookRunSummary run;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (optional, may be null).
   Nullable<std::string> turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const HookStartedNotification&, const HookStartedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookStartedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const HookStartedNotification& x);
 };
 
+/// The params of the `turn/completed` notification.
 struct TurnCompletedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
+  /// `turn` (required).
   Turn turn;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnCompletedNotification&, const TurnCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnCompletedNotification& x);
 };
 
+/// The params of the `hook/completed` notification.
 struct HookCompletedNotification {
+  /// `run` (required).
   HookRunSummary run;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (optional, may be null).
   Nullable<std::string> turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const HookCompletedNotification&, const HookCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, HookCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const HookCompletedNotification& x);
 };
 
 /// Notification that the turn-level unified diff has changed. Contains the latest aggregated diff
 /// across all file changes in the turn.
+///
+/// The params of the `turn/diff/updated` notification.
 struct TurnDiffUpdatedNotification {
+  /// `diff` (required).
   std::string diff;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnDiffUpdatedNotification&, const TurnDiffUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnDiffUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnDiffUpdatedNotification& x);
 };
 
+/// `TurnPlanStepStatus` of the app-server schema.
 /// Wire values: `"pending" | "inProgress" | "completed"`.
 struct TurnPlanStepStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     pending,  ///< `"pending"`
     in_progress,  ///< `"inProgress"`
     completed,  ///< `"completed"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   TurnPlanStepStatus() = default;
+  /// A known value.
   TurnPlanStepStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static TurnPlanStepStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const TurnPlanStepStatus&, const TurnPlanStepStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnPlanStepStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const TurnPlanStepStatus& x);
 };
 
+/// `TurnPlanStep` of the app-server schema.
 struct TurnPlanStep {
+  /// `status` (required).
   TurnPlanStepStatus status;
+  /// `step` (required).
   std::string step;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnPlanStep&, const TurnPlanStep&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnPlanStep& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnPlanStep& x);
 };
 
+/// The params of the `turn/plan/updated` notification.
 struct TurnPlanUpdatedNotification {
+  /// `explanation` (optional, may be null).
   Nullable<std::string> explanation;
+  /// `plan` (required).
   std::vector<TurnPlanStep> plan;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnPlanUpdatedNotification&, const TurnPlanUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnPlanUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnPlanUpdatedNotification& x);
 };
 
+/// The params of the `item/started` notification.
 struct ItemStartedNotification {
+  /// `item` (required).
   ThreadItem item;
   /// `startedAtMs`. Unix timestamp (in milliseconds) when this item lifecycle started.
   std::int64_t started_at_ms = 0;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ItemStartedNotification&, const ItemStartedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ItemStartedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ItemStartedNotification& x);
 };
 
+/// `GuardianCommandSource` of the app-server schema.
 /// Wire values: `"shell" | "unifiedExec"`.
 struct GuardianCommandSource {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     shell,  ///< `"shell"`
     unified_exec,  ///< `"unifiedExec"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   GuardianCommandSource() = default;
+  /// A known value.
   GuardianCommandSource(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static GuardianCommandSource from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const GuardianCommandSource&, const GuardianCommandSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GuardianCommandSource& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const GuardianCommandSource& x);
 };
 
 /// Variant `type: "command"` of `GuardianApprovalReviewAction`.
 struct CommandGuardianApprovalReviewAction {
+  /// `command` (required).
   std::string command;
+  /// `cwd` (required).
   LegacyAppPathString cwd;
+  /// `source` (required).
   GuardianCommandSource source;
 
+  /// Member-wise equality.
   friend bool operator==(const CommandGuardianApprovalReviewAction&, const CommandGuardianApprovalReviewAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandGuardianApprovalReviewAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CommandGuardianApprovalReviewAction& x);
 };
 
 /// Variant `type: "execve"` of `GuardianApprovalReviewAction`.
 struct ExecveGuardianApprovalReviewAction {
+  /// `argv` (required).
   std::vector<std::string> argv;
+  /// `cwd` (required).
   AbsolutePathBuf cwd;
+  /// `program` (required).
   std::string program;
+  /// `source` (required).
   GuardianCommandSource source;
 
+  /// Member-wise equality.
   friend bool operator==(const ExecveGuardianApprovalReviewAction&, const ExecveGuardianApprovalReviewAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExecveGuardianApprovalReviewAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExecveGuardianApprovalReviewAction& x);
 };
 
 /// A child approval for input to an existing command execution item.
 /// Variant `type: "writeStdin"` of `GuardianApprovalReviewAction`.
 struct WriteStdinGuardianApprovalReviewAction {
-  /// `approvalId`.
+  /// `approvalId` (required).
   std::string approval_id;
+  /// `cwd` (required).
   LegacyAppPathString cwd;
-  /// `processId`.
+  /// `processId` (required).
   std::string process_id;
+  /// `stdin` (required).
   std::string stdin;
 
+  /// Member-wise equality.
   friend bool operator==(const WriteStdinGuardianApprovalReviewAction&, const WriteStdinGuardianApprovalReviewAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, WriteStdinGuardianApprovalReviewAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const WriteStdinGuardianApprovalReviewAction& x);
 };
 
 /// Variant `type: "applyPatch"` of `GuardianApprovalReviewAction`.
 struct ApplyPatchGuardianApprovalReviewAction {
+  /// `cwd` (required).
   LegacyAppPathString cwd;
+  /// `files` (required).
   std::vector<LegacyAppPathString> files;
 
+  /// Member-wise equality.
   friend bool operator==(const ApplyPatchGuardianApprovalReviewAction&, const ApplyPatchGuardianApprovalReviewAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ApplyPatchGuardianApprovalReviewAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ApplyPatchGuardianApprovalReviewAction& x);
 };
 
+/// `NetworkApprovalProtocol` of the app-server schema.
 /// Wire values: `"http" | "https" | "socks5Tcp" | "socks5Udp"`.
 struct NetworkApprovalProtocol {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     http,  ///< `"http"`
     https,  ///< `"https"`
@@ -915,245 +1312,379 @@ struct NetworkApprovalProtocol {
     socks5_udp,  ///< `"socks5Udp"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   NetworkApprovalProtocol() = default;
+  /// A known value.
   NetworkApprovalProtocol(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static NetworkApprovalProtocol from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const NetworkApprovalProtocol&, const NetworkApprovalProtocol&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, NetworkApprovalProtocol& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const NetworkApprovalProtocol& x);
 };
 
 /// Variant `type: "networkAccess"` of `GuardianApprovalReviewAction`.
 struct NetworkAccessGuardianApprovalReviewAction {
+  /// `host` (required).
   std::string host;
+  /// `port` (required).
   std::int64_t port = 0;
+  /// `protocol` (required).
   NetworkApprovalProtocol protocol;
+  /// `target` (required).
   std::string target;
 
+  /// Member-wise equality.
   friend bool operator==(const NetworkAccessGuardianApprovalReviewAction&, const NetworkAccessGuardianApprovalReviewAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, NetworkAccessGuardianApprovalReviewAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const NetworkAccessGuardianApprovalReviewAction& x);
 };
 
 /// Variant `type: "mcpToolCall"` of `GuardianApprovalReviewAction`.
 struct McpToolCallGuardianApprovalReviewAction {
-  /// `connectorId`.
+  /// `connectorId` (optional, may be null).
   Nullable<std::string> connector_id;
-  /// `connectorName`.
+  /// `connectorName` (optional, may be null).
   Nullable<std::string> connector_name;
+  /// `server` (required).
   std::string server;
-  /// `toolName`.
+  /// `toolName` (required).
   std::string tool_name;
-  /// `toolTitle`.
+  /// `toolTitle` (optional, may be null).
   Nullable<std::string> tool_title;
 
+  /// Member-wise equality.
   friend bool operator==(const McpToolCallGuardianApprovalReviewAction&, const McpToolCallGuardianApprovalReviewAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpToolCallGuardianApprovalReviewAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpToolCallGuardianApprovalReviewAction& x);
 };
 
+/// `FileSystemAccessMode` of the app-server schema.
 /// Wire values: `"read" | "write" | "deny"`.
 struct FileSystemAccessMode {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     read,  ///< `"read"`
     write,  ///< `"write"`
     deny,  ///< `"deny"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   FileSystemAccessMode() = default;
+  /// A known value.
   FileSystemAccessMode(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static FileSystemAccessMode from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const FileSystemAccessMode&, const FileSystemAccessMode&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileSystemAccessMode& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const FileSystemAccessMode& x);
 };
 
 /// Variant `type: "path"` of `FileSystemPath`.
 struct PathFileSystemPath {
+  /// `path` (required).
   LegacyAppPathString path;
 
+  /// Member-wise equality.
   friend bool operator==(const PathFileSystemPath&, const PathFileSystemPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, PathFileSystemPath& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const PathFileSystemPath& x);
 };
 
 /// Variant `type: "glob_pattern"` of `FileSystemPath`.
 struct GlobPatternFileSystemPath {
+  /// `pattern` (required).
   std::string pattern;
 
+  /// Member-wise equality.
   friend bool operator==(const GlobPatternFileSystemPath&, const GlobPatternFileSystemPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GlobPatternFileSystemPath& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GlobPatternFileSystemPath& x);
 };
 
 /// Variant `kind: "root"` of `FileSystemSpecialPath`.
 struct RootFileSystemSpecialPath {
 
+  /// Member-wise equality.
   friend bool operator==(const RootFileSystemSpecialPath&, const RootFileSystemSpecialPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RootFileSystemSpecialPath& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RootFileSystemSpecialPath& x);
 };
 
 /// Variant `kind: "minimal"` of `FileSystemSpecialPath`.
 struct MinimalFileSystemSpecialPath {
 
+  /// Member-wise equality.
   friend bool operator==(const MinimalFileSystemSpecialPath&, const MinimalFileSystemSpecialPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, MinimalFileSystemSpecialPath& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const MinimalFileSystemSpecialPath& x);
 };
 
 /// Variant `kind: "project_roots"` of `FileSystemSpecialPath`.
 struct KindFileSystemSpecialPath {
+  /// `subpath` (optional, may be null).
   Nullable<LegacyAppPathString> subpath;
 
+  /// Member-wise equality.
   friend bool operator==(const KindFileSystemSpecialPath&, const KindFileSystemSpecialPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, KindFileSystemSpecialPath& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const KindFileSystemSpecialPath& x);
 };
 
 /// Variant `kind: "tmpdir"` of `FileSystemSpecialPath`.
 struct TmpdirFileSystemSpecialPath {
 
+  /// Member-wise equality.
   friend bool operator==(const TmpdirFileSystemSpecialPath&, const TmpdirFileSystemSpecialPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TmpdirFileSystemSpecialPath& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TmpdirFileSystemSpecialPath& x);
 };
 
 /// Variant `kind: "slash_tmp"` of `FileSystemSpecialPath`.
 struct SlashTmpFileSystemSpecialPath {
 
+  /// Member-wise equality.
   friend bool operator==(const SlashTmpFileSystemSpecialPath&, const SlashTmpFileSystemSpecialPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SlashTmpFileSystemSpecialPath& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SlashTmpFileSystemSpecialPath& x);
 };
 
 /// Variant `kind: "unknown"` of `FileSystemSpecialPath`.
 struct UnknownFileSystemSpecialPath {
+  /// `path` (required).
   std::string path;
+  /// `subpath` (optional, may be null).
   Nullable<LegacyAppPathString> subpath;
 
+  /// Member-wise equality.
   friend bool operator==(const UnknownFileSystemSpecialPath&, const UnknownFileSystemSpecialPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UnknownFileSystemSpecialPath& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const UnknownFileSystemSpecialPath& x);
 };
 
+/// `FileSystemSpecialPath` of the app-server schema.
 /// Tagged by `kind`; an unknown `kind` is kept as `UnknownVariant`.
 struct FileSystemSpecialPath : OneOf<RootFileSystemSpecialPath, MinimalFileSystemSpecialPath, KindFileSystemSpecialPath, TmpdirFileSystemSpecialPath, SlashTmpFileSystemSpecialPath, UnknownFileSystemSpecialPath, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `RootFileSystemSpecialPath` (the first alternative).
   FileSystemSpecialPath();
-  FileSystemSpecialPath(const FileSystemSpecialPath&);
-  FileSystemSpecialPath(FileSystemSpecialPath&&) noexcept;
-  FileSystemSpecialPath& operator=(const FileSystemSpecialPath&);
-  FileSystemSpecialPath& operator=(FileSystemSpecialPath&&) noexcept;
+  /// Copies the active alternative of `other`.
+  FileSystemSpecialPath(const FileSystemSpecialPath& other);
+  /// Moves the active alternative of `other` in.
+  FileSystemSpecialPath(FileSystemSpecialPath&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  FileSystemSpecialPath& operator=(const FileSystemSpecialPath& other);
+  /// Moves the active alternative of `other` in.
+  FileSystemSpecialPath& operator=(FileSystemSpecialPath&& other) noexcept;
+  /// Destroys the active alternative.
   ~FileSystemSpecialPath();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const FileSystemSpecialPath&, const FileSystemSpecialPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileSystemSpecialPath& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const FileSystemSpecialPath& x);
 };
 
 /// Variant `type: "special"` of `FileSystemPath`.
 struct SpecialFileSystemPath {
+  /// `value` (required).
   FileSystemSpecialPath value;
 
+  /// Member-wise equality.
   friend bool operator==(const SpecialFileSystemPath&, const SpecialFileSystemPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SpecialFileSystemPath& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SpecialFileSystemPath& x);
 };
 
+/// `FileSystemPath` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct FileSystemPath : OneOf<PathFileSystemPath, GlobPatternFileSystemPath, SpecialFileSystemPath, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `PathFileSystemPath` (the first alternative).
   FileSystemPath();
-  FileSystemPath(const FileSystemPath&);
-  FileSystemPath(FileSystemPath&&) noexcept;
-  FileSystemPath& operator=(const FileSystemPath&);
-  FileSystemPath& operator=(FileSystemPath&&) noexcept;
+  /// Copies the active alternative of `other`.
+  FileSystemPath(const FileSystemPath& other);
+  /// Moves the active alternative of `other` in.
+  FileSystemPath(FileSystemPath&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  FileSystemPath& operator=(const FileSystemPath& other);
+  /// Moves the active alternative of `other` in.
+  FileSystemPath& operator=(FileSystemPath&& other) noexcept;
+  /// Destroys the active alternative.
   ~FileSystemPath();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const FileSystemPath&, const FileSystemPath&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileSystemPath& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const FileSystemPath& x);
 };
 
+/// `FileSystemSandboxEntry` of the app-server schema.
 struct FileSystemSandboxEntry {
+  /// `access` (required).
   FileSystemAccessMode access;
+  /// `path` (required).
   FileSystemPath path;
 
+  /// Member-wise equality.
   friend bool operator==(const FileSystemSandboxEntry&, const FileSystemSandboxEntry&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileSystemSandboxEntry& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FileSystemSandboxEntry& x);
 };
 
+/// `AdditionalFileSystemPermissions` of the app-server schema.
 struct AdditionalFileSystemPermissions {
+  /// `entries` (optional, may be null).
   Nullable<std::vector<FileSystemSandboxEntry>> entries;
-  /// `globScanMaxDepth`.
+  /// `globScanMaxDepth` (optional, may be null).
   Nullable<std::int64_t> glob_scan_max_depth;
   /// This will be removed in favor of `entries`.
   Nullable<std::vector<LegacyAppPathString>> read;
   /// This will be removed in favor of `entries`.
   Nullable<std::vector<LegacyAppPathString>> write;
 
+  /// Member-wise equality.
   friend bool operator==(const AdditionalFileSystemPermissions&, const AdditionalFileSystemPermissions&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AdditionalFileSystemPermissions& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AdditionalFileSystemPermissions& x);
 };
 
+/// `AdditionalNetworkPermissions` of the app-server schema.
 struct AdditionalNetworkPermissions {
+  /// `enabled` (optional, may be null).
   Nullable<bool> enabled;
 
+  /// Member-wise equality.
   friend bool operator==(const AdditionalNetworkPermissions&, const AdditionalNetworkPermissions&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AdditionalNetworkPermissions& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AdditionalNetworkPermissions& x);
 };
 
+/// `RequestPermissionProfile` of the app-server schema.
 struct RequestPermissionProfile {
-  /// `fileSystem`.
+  /// `fileSystem` (optional, may be null).
   Nullable<AdditionalFileSystemPermissions> file_system;
+  /// `network` (optional, may be null).
   Nullable<AdditionalNetworkPermissions> network;
 
+  /// Member-wise equality.
   friend bool operator==(const RequestPermissionProfile&, const RequestPermissionProfile&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RequestPermissionProfile& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RequestPermissionProfile& x);
 };
 
 /// Variant `type: "requestPermissions"` of `GuardianApprovalReviewAction`.
 struct RequestPermissionsGuardianApprovalReviewAction {
+  /// `permissions` (required).
   RequestPermissionProfile permissions;
+  /// `reason` (optional, may be null).
   Nullable<std::string> reason;
 
+  /// Member-wise equality.
   friend bool operator==(const RequestPermissionsGuardianApprovalReviewAction&, const RequestPermissionsGuardianApprovalReviewAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RequestPermissionsGuardianApprovalReviewAction& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RequestPermissionsGuardianApprovalReviewAction& x);
 };
 
+/// `GuardianApprovalReviewAction` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct GuardianApprovalReviewAction : OneOf<CommandGuardianApprovalReviewAction, ExecveGuardianApprovalReviewAction, WriteStdinGuardianApprovalReviewAction, ApplyPatchGuardianApprovalReviewAction, NetworkAccessGuardianApprovalReviewAction, McpToolCallGuardianApprovalReviewAction, RequestPermissionsGuardianApprovalReviewAction, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `CommandGuardianApprovalReviewAction` (the first alternative).
   GuardianApprovalReviewAction();
-  GuardianApprovalReviewAction(const GuardianApprovalReviewAction&);
-  GuardianApprovalReviewAction(GuardianApprovalReviewAction&&) noexcept;
-  GuardianApprovalReviewAction& operator=(const GuardianApprovalReviewAction&);
-  GuardianApprovalReviewAction& operator=(GuardianApprovalReviewAction&&) noexcept;
+  /// Copies the active alternative of `other`.
+  GuardianApprovalReviewAction(const GuardianApprovalReviewAction& other);
+  /// Moves the active alternative of `other` in.
+  GuardianApprovalReviewAction(GuardianApprovalReviewAction&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  GuardianApprovalReviewAction& operator=(const GuardianApprovalReviewAction& other);
+  /// Moves the active alternative of `other` in.
+  GuardianApprovalReviewAction& operator=(GuardianApprovalReviewAction&& other) noexcept;
+  /// Destroys the active alternative.
   ~GuardianApprovalReviewAction();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const GuardianApprovalReviewAction&, const GuardianApprovalReviewAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GuardianApprovalReviewAction& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const GuardianApprovalReviewAction& x);
 };
 
 /// [UNSTABLE] Risk level assigned by approval auto-review.
 /// Wire values: `"low" | "medium" | "high" | "critical"`.
 struct GuardianRiskLevel {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     low,  ///< `"low"`
     medium,  ///< `"medium"`
@@ -1161,23 +1692,30 @@ struct GuardianRiskLevel {
     critical,  ///< `"critical"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   GuardianRiskLevel() = default;
+  /// A known value.
   GuardianRiskLevel(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static GuardianRiskLevel from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const GuardianRiskLevel&, const GuardianRiskLevel&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GuardianRiskLevel& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const GuardianRiskLevel& x);
 };
 
 /// [UNSTABLE] Lifecycle state for an approval auto-review.
 /// Wire values: `"inProgress" | "approved" | "denied" | "timedOut" | "aborted"`.
 struct GuardianApprovalReviewStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     in_progress,  ///< `"inProgress"`
     approved,  ///< `"approved"`
@@ -1186,62 +1724,85 @@ struct GuardianApprovalReviewStatus {
     aborted,  ///< `"aborted"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   GuardianApprovalReviewStatus() = default;
+  /// A known value.
   GuardianApprovalReviewStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static GuardianApprovalReviewStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const GuardianApprovalReviewStatus&, const GuardianApprovalReviewStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GuardianApprovalReviewStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const GuardianApprovalReviewStatus& x);
 };
 
 /// [UNSTABLE] Authorization level assigned by approval auto-review.
 /// Wire values: `"unknown" | "low" | "medium" | "high"`.
 struct GuardianUserAuthorization {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     low,  ///< `"low"`
     medium,  ///< `"medium"`
     high,  ///< `"high"`
     unknown,  ///< `"unknown"`, or a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   GuardianUserAuthorization() = default;
+  /// A known value.
   GuardianUserAuthorization(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static GuardianUserAuthorization from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const GuardianUserAuthorization&, const GuardianUserAuthorization&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GuardianUserAuthorization& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const GuardianUserAuthorization& x);
 };
 
 /// [UNSTABLE] Temporary approval auto-review payload used by `item/autoApprovalReview/*`
 /// notifications. This shape is expected to change soon.
 struct GuardianApprovalReview {
+  /// `rationale` (optional, may be null).
   Nullable<std::string> rationale;
-  /// `riskLevel`.
+  /// `riskLevel` (optional, may be null).
   Nullable<GuardianRiskLevel> risk_level;
+  /// `status` (required).
   GuardianApprovalReviewStatus status;
-  /// `userAuthorization`.
+  /// `userAuthorization` (optional, may be null).
   Nullable<GuardianUserAuthorization> user_authorization;
 
+  /// Member-wise equality.
   friend bool operator==(const GuardianApprovalReview&, const GuardianApprovalReview&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GuardianApprovalReview& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GuardianApprovalReview& x);
 };
 
 /// [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to
 /// change soon.
+///
+/// The params of the `item/autoApprovalReview/started` notification.
 struct ItemGuardianApprovalReviewStartedNotification {
+  /// `action` (required).
   GuardianApprovalReviewAction action;
+  /// `review` (required).
   GuardianApprovalReview review;
   /// `reviewId`. Stable identifier for this review.
   std::string review_id;
@@ -1259,45 +1820,60 @@ struct ItemGuardianApprovalReviewStartedNotification {
   /// CommandExecution item would be misleading because the review is about the network call, not
   /// the command execution. Therefore, target_item_id is set to None for network policy reviews.
   Nullable<std::string> target_item_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ItemGuardianApprovalReviewStartedNotification&, const ItemGuardianApprovalReviewStartedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ItemGuardianApprovalReviewStartedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ItemGuardianApprovalReviewStartedNotification& x);
 };
 
 /// [UNSTABLE] Source that produced a terminal approval auto-review decision.
 /// Wire values: `"agent"`.
 struct AutoReviewDecisionSource {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     agent,  ///< `"agent"` [UNSTABLE] Source that produced a terminal approval auto-review decision.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   AutoReviewDecisionSource() = default;
+  /// A known value.
   AutoReviewDecisionSource(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static AutoReviewDecisionSource from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const AutoReviewDecisionSource&, const AutoReviewDecisionSource&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AutoReviewDecisionSource& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const AutoReviewDecisionSource& x);
 };
 
 /// [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to
 /// change soon.
+///
+/// The params of the `item/autoApprovalReview/completed` notification.
 struct ItemGuardianApprovalReviewCompletedNotification {
+  /// `action` (required).
   GuardianApprovalReviewAction action;
   /// `completedAtMs`. Unix timestamp (in milliseconds) when this review completed.
   std::int64_t completed_at_ms = 0;
-  /// `decisionSource`.
+  /// `decisionSource` (required).
   AutoReviewDecisionSource decision_source;
+  /// `review` (required).
   GuardianApprovalReview review;
   /// `reviewId`. Stable identifier for this review.
   std::string review_id;
@@ -1315,29 +1891,39 @@ struct ItemGuardianApprovalReviewCompletedNotification {
   /// CommandExecution item would be misleading because the review is about the network call, not
   /// the command execution. Therefore, target_item_id is set to None for network policy reviews.
   Nullable<std::string> target_item_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ItemGuardianApprovalReviewCompletedNotification&, const ItemGuardianApprovalReviewCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ItemGuardianApprovalReviewCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ItemGuardianApprovalReviewCompletedNotification& x);
 };
 
+/// The params of the `autoApprovalReview/strictReviewRequired` notification.
 struct StrictReviewRequiredNotification {
   /// `startedAtMs`. Unix timestamp (in milliseconds) when this review started.
   std::int64_t started_at_ms = 0;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const StrictReviewRequiredNotification&, const StrictReviewRequiredNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, StrictReviewRequiredNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const StrictReviewRequiredNotification& x);
 };
 
+/// The params of the `item/completed` notification.
 struct ItemCompletedNotification {
   /// `completedAtMs`. Unix timestamp (in milliseconds) when this item lifecycle completed.
   std::int64_t completed_at_ms = 0;
@@ -1345,66 +1931,91 @@ struct ItemCompletedNotification {
   /// sampled footer. Null when unavailable. Completion telemetry is not part of the stored thread
   /// item.
   Nullable<std::int64_t> content_token_count;
+  /// `item` (required).
   ThreadItem item;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ItemCompletedNotification&, const ItemCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ItemCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ItemCompletedNotification& x);
 };
 
+/// The params of the `item/agentMessage/delta` notification.
 struct AgentMessageDeltaNotification {
+  /// `delta` (required).
   std::string delta;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const AgentMessageDeltaNotification&, const AgentMessageDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AgentMessageDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AgentMessageDeltaNotification& x);
 };
 
 /// EXPERIMENTAL - proposed plan streaming deltas for plan items. Clients should not assume
 /// concatenated deltas match the completed plan item content.
+///
+/// The params of the `item/plan/delta` notification.
 struct PlanDeltaNotification {
+  /// `delta` (required).
   std::string delta;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const PlanDeltaNotification&, const PlanDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, PlanDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const PlanDeltaNotification& x);
 };
 
 /// Stream label for `command/exec/outputDelta` notifications.
 /// Wire values: `"stdout" | "stderr"`.
 struct CommandExecOutputStream {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     stdout,  ///< `"stdout"` stdout stream. PTY mode multiplexes terminal output here.
     stderr,  ///< `"stderr"` stderr stream.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CommandExecOutputStream() = default;
+  /// A known value.
   CommandExecOutputStream(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CommandExecOutputStream from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CommandExecOutputStream&, const CommandExecOutputStream&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecOutputStream& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CommandExecOutputStream& x);
 };
 
@@ -1412,6 +2023,8 @@ struct CommandExecOutputStream {
 ///
 /// These notifications are connection-scoped. If the originating connection closes, the server
 /// terminates the process.
+///
+/// The params of the `command/exec/outputDelta` notification.
 struct CommandExecOutputDeltaNotification {
   /// `capReached`. `true` on the final streamed chunk for a stream when `outputBytesCap` truncated
   /// later output on that stream.
@@ -1424,34 +2037,47 @@ struct CommandExecOutputDeltaNotification {
   /// Output stream for this chunk.
   CommandExecOutputStream stream;
 
+  /// Member-wise equality.
   friend bool operator==(const CommandExecOutputDeltaNotification&, const CommandExecOutputDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecOutputDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CommandExecOutputDeltaNotification& x);
 };
 
 /// Stream label for `process/outputDelta` notifications.
 /// Wire values: `"stdout" | "stderr"`.
 struct ProcessOutputStream {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     stdout,  ///< `"stdout"` stdout stream. PTY mode multiplexes terminal output here.
     stderr,  ///< `"stderr"` stderr stream.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ProcessOutputStream() = default;
+  /// A known value.
   ProcessOutputStream(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ProcessOutputStream from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ProcessOutputStream&, const ProcessOutputStream&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ProcessOutputStream& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ProcessOutputStream& x);
 };
 
 /// Base64-encoded output chunk emitted for a streaming `process/spawn` request.
+///
+/// The params of the `process/outputDelta` notification.
 struct ProcessOutputDeltaNotification {
   /// `capReached`. True on the final streamed chunk for this stream when output was truncated by
   /// `outputBytesCap`.
@@ -1463,12 +2089,18 @@ struct ProcessOutputDeltaNotification {
   /// Output stream this chunk belongs to.
   ProcessOutputStream stream;
 
+  /// Member-wise equality.
   friend bool operator==(const ProcessOutputDeltaNotification&, const ProcessOutputDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ProcessOutputDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ProcessOutputDeltaNotification& x);
 };
 
 /// Final process exit notification for `process/spawn`.
+///
+/// The params of the `process/exited` notification.
 struct ProcessExitedNotification {
   /// `exitCode`. Process exit code.
   std::int64_t exit_code = 0;
@@ -1496,147 +2128,216 @@ struct ProcessExitedNotification {
   /// `process/outputDelta` notification.
   bool stdout_cap_reached = false;
 
+  /// Member-wise equality.
   friend bool operator==(const ProcessExitedNotification&, const ProcessExitedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ProcessExitedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ProcessExitedNotification& x);
 };
 
+/// The params of the `item/commandExecution/outputDelta` notification.
 struct CommandExecutionOutputDeltaNotification {
+  /// `delta` (required).
   std::string delta;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const CommandExecutionOutputDeltaNotification&, const CommandExecutionOutputDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecutionOutputDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CommandExecutionOutputDeltaNotification& x);
 };
 
+/// The params of the `item/commandExecution/terminalInteraction` notification.
 struct TerminalInteractionNotification {
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `processId`.
+  /// `processId` (required).
   std::string process_id;
+  /// `stdin` (required).
   std::string stdin;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const TerminalInteractionNotification&, const TerminalInteractionNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TerminalInteractionNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TerminalInteractionNotification& x);
 };
 
 /// Deprecated legacy notification for `apply_patch` textual output.
 ///
 /// The server no longer emits this notification.
+///
+/// The params of the `item/fileChange/outputDelta` notification.
 struct FileChangeOutputDeltaNotification {
+  /// `delta` (required).
   std::string delta;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const FileChangeOutputDeltaNotification&, const FileChangeOutputDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileChangeOutputDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FileChangeOutputDeltaNotification& x);
 };
 
+/// The params of the `item/fileChange/patchUpdated` notification.
 struct FileChangePatchUpdatedNotification {
+  /// `changes` (required).
   std::vector<FileUpdateChange> changes;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const FileChangePatchUpdatedNotification&, const FileChangePatchUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileChangePatchUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FileChangePatchUpdatedNotification& x);
 };
 
+/// `RequestId` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct RequestId : OneOf<std::string, std::int64_t, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `std::string` (the first alternative).
   RequestId();
-  RequestId(const RequestId&);
-  RequestId(RequestId&&) noexcept;
-  RequestId& operator=(const RequestId&);
-  RequestId& operator=(RequestId&&) noexcept;
+  /// Copies the active alternative of `other`.
+  RequestId(const RequestId& other);
+  /// Moves the active alternative of `other` in.
+  RequestId(RequestId&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  RequestId& operator=(const RequestId& other);
+  /// Moves the active alternative of `other` in.
+  RequestId& operator=(RequestId&& other) noexcept;
+  /// Destroys the active alternative.
   ~RequestId();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const RequestId&, const RequestId&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RequestId& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const RequestId& x);
 };
 
+/// The params of the `serverRequest/resolved` notification.
 struct ServerRequestResolvedNotification {
-  /// `requestId`.
+  /// `requestId` (required).
   RequestId request_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ServerRequestResolvedNotification&, const ServerRequestResolvedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ServerRequestResolvedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ServerRequestResolvedNotification& x);
 };
 
+/// The params of the `item/mcpToolCall/progress` notification.
 struct McpToolCallProgressNotification {
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
+  /// `message` (required).
   std::string message;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const McpToolCallProgressNotification&, const McpToolCallProgressNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpToolCallProgressNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpToolCallProgressNotification& x);
 };
 
+/// The params of the `mcpServer/oauthLogin/completed` notification.
 struct McpServerOauthLoginCompletedNotification {
+  /// `error` (optional, may be null).
   Nullable<std::string> error;
   /// `loginId`. Identifies the explicit login attempt. Older servers omit this field.
   Nullable<std::string> login_id;
+  /// `name` (required).
   std::string name;
+  /// `success` (required).
   bool success = false;
-  /// `threadId`.
+  /// `threadId` (optional, may be null).
   Nullable<std::string> thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const McpServerOauthLoginCompletedNotification&, const McpServerOauthLoginCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpServerOauthLoginCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpServerOauthLoginCompletedNotification& x);
 };
 
+/// `McpServerStartupFailureReason` of the app-server schema.
 /// Wire values: `"reauthenticationRequired"`.
 struct McpServerStartupFailureReason {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     reauthentication_required,  ///< `"reauthenticationRequired"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpServerStartupFailureReason() = default;
+  /// A known value.
   McpServerStartupFailureReason(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpServerStartupFailureReason from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpServerStartupFailureReason&, const McpServerStartupFailureReason&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpServerStartupFailureReason& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpServerStartupFailureReason& x);
 };
 
+/// `McpServerStartupState` of the app-server schema.
 /// Wire values: `"starting" | "ready" | "failed" | "cancelled"`.
 struct McpServerStartupState {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     starting,  ///< `"starting"`
     ready,  ///< `"ready"`
@@ -1644,55 +2345,83 @@ struct McpServerStartupState {
     cancelled,  ///< `"cancelled"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpServerStartupState() = default;
+  /// A known value.
   McpServerStartupState(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpServerStartupState from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpServerStartupState&, const McpServerStartupState&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpServerStartupState& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpServerStartupState& x);
 };
 
+/// The params of the `mcpServer/startupStatus/updated` notification.
 struct McpServerStatusUpdatedNotification {
+  /// `error` (optional, may be null).
   Nullable<std::string> error;
-  /// `failureReason`.
+  /// `failureReason` (optional, may be null).
   Nullable<McpServerStartupFailureReason> failure_reason;
+  /// `name` (required).
   std::string name;
+  /// `status` (required).
   McpServerStartupState status;
-  /// `threadId`.
+  /// `threadId` (optional, may be null).
   Nullable<std::string> thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const McpServerStatusUpdatedNotification&, const McpServerStatusUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpServerStatusUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpServerStatusUpdatedNotification& x);
 };
 
+/// `McpServerEventNotification` of the app-server schema.
 struct McpServerEventNotification {
+  /// `method` (required).
   std::string method;
+  /// `params` (required).
   boost::json::value params;
 
+  /// Member-wise equality.
   friend bool operator==(const McpServerEventNotification&, const McpServerEventNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpServerEventNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpServerEventNotification& x);
 };
 
+/// The params of the `mcpServer/event/stream/notification` notification.
 struct McpServerEventStreamNotification {
+  /// `notification` (required).
   McpServerEventNotification notification;
-  /// `subscriptionId`.
+  /// `subscriptionId` (required).
   std::string subscription_id;
 
+  /// Member-wise equality.
   friend bool operator==(const McpServerEventStreamNotification&, const McpServerEventStreamNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpServerEventStreamNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpServerEventStreamNotification& x);
 };
 
 /// Authentication mode for OpenAI-backed providers.
 struct AuthMode {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     apikey,  ///< `"apikey"` OpenAI API key provided by the caller and stored by Codex.
     chatgpt,  ///< `"chatgpt"` ChatGPT OAuth managed by Codex (tokens persisted and refreshed by Codex).
@@ -1704,33 +2433,46 @@ struct AuthMode {
     bedrock_access_keys,  ///< `"bedrockAccessKeys"` Amazon Bedrock AWS access keys managed by Codex.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   AuthMode() = default;
+  /// A known value.
   AuthMode(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static AuthMode from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const AuthMode&, const AuthMode&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AuthMode& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const AuthMode& x);
 };
 
+/// The params of the `account/updated` notification.
 struct AccountUpdatedNotification {
-  /// `authMode`.
+  /// `authMode` (optional, may be null).
   Nullable<AuthMode> auth_mode;
-  /// `planType`.
+  /// `planType` (optional, may be null).
   Nullable<PlanType> plan_type;
 
+  /// Member-wise equality.
   friend bool operator==(const AccountUpdatedNotification&, const AccountUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AccountUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AccountUpdatedNotification& x);
 };
 
+/// `GatewayOAuthStatus` of the app-server schema.
 /// Wire values: `"notReady" | "started" | "succeeded" | "failed"`.
 struct GatewayOAuthStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     not_ready,  ///< `"notReady"`
     started,  ///< `"started"`
@@ -1738,73 +2480,107 @@ struct GatewayOAuthStatus {
     failed,  ///< `"failed"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   GatewayOAuthStatus() = default;
+  /// A known value.
   GatewayOAuthStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static GatewayOAuthStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const GatewayOAuthStatus&, const GatewayOAuthStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GatewayOAuthStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const GatewayOAuthStatus& x);
 };
 
+/// The params of the `account/gatewayOAuth/changed` notification.
 struct GatewayOAuthChangedNotification {
   /// `authUrl`. Authorization handoff, sent only to the connection that started login.
   Nullable<std::string> auth_url;
+  /// `error` (optional, may be null).
   Nullable<std::string> error;
   /// `loginId`. Identifies the completed device login attempt.
   Nullable<std::string> login_id;
-  /// `providerId`.
+  /// `providerId` (required).
   std::string provider_id;
+  /// `status` (required).
   GatewayOAuthStatus status;
 
+  /// Member-wise equality.
   friend bool operator==(const GatewayOAuthChangedNotification&, const GatewayOAuthChangedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GatewayOAuthChangedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GatewayOAuthChangedNotification& x);
 };
 
+/// `CreditsSnapshot` of the app-server schema.
 struct CreditsSnapshot {
+  /// `balance` (optional, may be null).
   Nullable<std::string> balance;
-  /// `hasCredits`.
+  /// `hasCredits` (required).
   bool has_credits = false;
+  /// `unlimited` (required).
   bool unlimited = false;
 
+  /// Member-wise equality.
   friend bool operator==(const CreditsSnapshot&, const CreditsSnapshot&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CreditsSnapshot& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CreditsSnapshot& x);
 };
 
+/// `SpendControlLimitSnapshot` of the app-server schema.
 struct SpendControlLimitSnapshot {
+  /// `limit` (required).
   std::string limit;
-  /// `remainingPercent`.
+  /// `remainingPercent` (required).
   std::int64_t remaining_percent = 0;
-  /// `resetsAt`.
+  /// `resetsAt` (required).
   std::int64_t resets_at = 0;
+  /// `used` (required).
   std::string used;
 
+  /// Member-wise equality.
   friend bool operator==(const SpendControlLimitSnapshot&, const SpendControlLimitSnapshot&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SpendControlLimitSnapshot& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SpendControlLimitSnapshot& x);
 };
 
+/// `RateLimitWindow` of the app-server schema.
 struct RateLimitWindow {
-  /// `resetsAt`.
+  /// `resetsAt` (optional, may be null).
   Nullable<std::int64_t> resets_at;
-  /// `usedPercent`.
+  /// `usedPercent` (required).
   std::int64_t used_percent = 0;
-  /// `windowDurationMins`.
+  /// `windowDurationMins` (optional, may be null).
   Nullable<std::int64_t> window_duration_mins;
 
+  /// Member-wise equality.
   friend bool operator==(const RateLimitWindow&, const RateLimitWindow&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RateLimitWindow& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RateLimitWindow& x);
 };
 
+/// `RateLimitReachedType` of the app-server schema.
 struct RateLimitReachedType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     rate_limit_reached,  ///< `"rate_limit_reached"`
     workspace_owner_credits_depleted,  ///< `"workspace_owner_credits_depleted"`
@@ -1813,43 +2589,57 @@ struct RateLimitReachedType {
     workspace_member_usage_limit_reached,  ///< `"workspace_member_usage_limit_reached"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   RateLimitReachedType() = default;
+  /// A known value.
   RateLimitReachedType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static RateLimitReachedType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const RateLimitReachedType&, const RateLimitReachedType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RateLimitReachedType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const RateLimitReachedType& x);
 };
 
+/// `RateLimitSnapshot` of the app-server schema.
 struct RateLimitSnapshot {
+  /// `credits` (optional, may be null).
   Nullable<CreditsSnapshot> credits;
-  /// `individualLimit`.
+  /// `individualLimit` (optional, may be null).
   Nullable<SpendControlLimitSnapshot> individual_limit;
-  /// `limitId`.
+  /// `limitId` (optional, may be null).
   Nullable<std::string> limit_id;
-  /// `limitName`.
+  /// `limitName` (optional, may be null).
   Nullable<std::string> limit_name;
   /// `normalModelSlug`. Normal model whose display name and reasoning options describe this quota
   /// alias.
   Nullable<std::string> normal_model_slug;
-  /// `planType`.
+  /// `planType` (optional, may be null).
   Nullable<PlanType> plan_type;
+  /// `primary` (optional, may be null).
   Nullable<RateLimitWindow> primary;
-  /// `rateLimitReachedType`.
+  /// `rateLimitReachedType` (optional, may be null).
   Nullable<RateLimitReachedType> rate_limit_reached_type;
+  /// `secondary` (optional, may be null).
   Nullable<RateLimitWindow> secondary;
   /// `spendControlReached`. Backend-reported spend-control state. `None` is unavailable, not a
   /// sparse-update recovery.
   Nullable<bool> spend_control_reached;
 
+  /// Member-wise equality.
   friend bool operator==(const RateLimitSnapshot&, const RateLimitSnapshot&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RateLimitSnapshot& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RateLimitSnapshot& x);
 };
 
@@ -1858,121 +2648,174 @@ struct RateLimitSnapshot {
 /// Clients should merge available values into the most recent `account/rateLimits/read` response or
 /// refetch that snapshot. Nullable account metadata may be unavailable in a rolling update and does
 /// not clear a previously observed value.
+///
+/// The params of the `account/rateLimits/updated` notification.
 struct AccountRateLimitsUpdatedNotification {
-  /// `rateLimits`.
+  /// `rateLimits` (required).
   RateLimitSnapshot rate_limits;
 
+  /// Member-wise equality.
   friend bool operator==(const AccountRateLimitsUpdatedNotification&, const AccountRateLimitsUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AccountRateLimitsUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AccountRateLimitsUpdatedNotification& x);
 };
 
+/// `AppReview` of the app-server schema.
 struct AppReview {
+  /// `status` (required).
   std::string status;
 
+  /// Member-wise equality.
   friend bool operator==(const AppReview&, const AppReview&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AppReview& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AppReview& x);
 };
 
+/// `AppScreenshot` of the app-server schema.
 struct AppScreenshot {
-  /// `fileId`.
+  /// `fileId` (optional, may be null).
   Nullable<std::string> file_id;
+  /// `url` (optional, may be null).
   Nullable<std::string> url;
-  /// `userPrompt`.
+  /// `userPrompt` (required).
   std::string user_prompt;
 
+  /// Member-wise equality.
   friend bool operator==(const AppScreenshot&, const AppScreenshot&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AppScreenshot& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AppScreenshot& x);
 };
 
+/// `AppMetadata` of the app-server schema.
 struct AppMetadata {
+  /// `categories` (optional, may be null).
   Nullable<std::vector<std::string>> categories;
+  /// `developer` (optional, may be null).
   Nullable<std::string> developer;
-  /// `firstPartyRequiresInstall`.
+  /// `firstPartyRequiresInstall` (optional, may be null).
   Nullable<bool> first_party_requires_install;
+  /// `review` (optional, may be null).
   Nullable<AppReview> review;
+  /// `screenshots` (optional, may be null).
   Nullable<std::vector<AppScreenshot>> screenshots;
-  /// `seoDescription`.
+  /// `seoDescription` (optional, may be null).
   Nullable<std::string> seo_description;
-  /// `showInComposerWhenUnlinked`.
+  /// `showInComposerWhenUnlinked` (optional, may be null).
   Nullable<bool> show_in_composer_when_unlinked;
-  /// `subCategories`.
+  /// `subCategories` (optional, may be null).
   Nullable<std::vector<std::string>> sub_categories;
+  /// `version` (optional, may be null).
   Nullable<std::string> version;
-  /// `versionId`.
+  /// `versionId` (optional, may be null).
   Nullable<std::string> version_id;
-  /// `versionNotes`.
+  /// `versionNotes` (optional, may be null).
   Nullable<std::string> version_notes;
 
+  /// Member-wise equality.
   friend bool operator==(const AppMetadata&, const AppMetadata&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AppMetadata& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AppMetadata& x);
 };
 
 /// EXPERIMENTAL - app metadata returned by app-list APIs.
 struct AppBranding {
+  /// `category` (optional, may be null).
   Nullable<std::string> category;
+  /// `developer` (optional, may be null).
   Nullable<std::string> developer;
-  /// `isDiscoverableApp`.
+  /// `isDiscoverableApp` (required).
   bool is_discoverable_app = false;
-  /// `privacyPolicy`.
+  /// `privacyPolicy` (optional, may be null).
   Nullable<std::string> privacy_policy;
-  /// `termsOfService`.
+  /// `termsOfService` (optional, may be null).
   Nullable<std::string> terms_of_service;
+  /// `website` (optional, may be null).
   Nullable<std::string> website;
 
+  /// Member-wise equality.
   friend bool operator==(const AppBranding&, const AppBranding&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AppBranding& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AppBranding& x);
 };
 
 /// EXPERIMENTAL - app metadata returned by app-list APIs.
 struct AppInfo {
-  /// `appMetadata`.
+  /// `appMetadata` (optional, may be null).
   Nullable<AppMetadata> app_metadata;
+  /// `branding` (optional, may be null).
   Nullable<AppBranding> branding;
+  /// `description` (optional, may be null).
   Nullable<std::string> description;
-  /// `distributionChannel`.
+  /// `distributionChannel` (optional, may be null).
   Nullable<std::string> distribution_channel;
-  /// `iconAssets`.
+  /// `iconAssets` (optional, may be null).
   Nullable<std::map<std::string, std::string>> icon_assets;
-  /// `iconDarkAssets`.
+  /// `iconDarkAssets` (optional, may be null).
   Nullable<std::map<std::string, std::string>> icon_dark_assets;
+  /// `id` (required).
   std::string id;
-  /// `installUrl`.
+  /// `installUrl` (optional, may be null).
   Nullable<std::string> install_url;
-  /// `isAccessible`.
+  /// `isAccessible` (optional).
   std::optional<bool> is_accessible;
   /// `isEnabled`. Whether this app is enabled in config.toml. Example: ```toml [apps.bad_app]
   /// enabled = false ```
   std::optional<bool> is_enabled;
+  /// `labels` (optional, may be null).
   Nullable<std::map<std::string, std::string>> labels;
-  /// `logoUrl`.
+  /// `logoUrl` (optional, may be null).
   Nullable<std::string> logo_url;
-  /// `logoUrlDark`.
+  /// `logoUrlDark` (optional, may be null).
   Nullable<std::string> logo_url_dark;
+  /// `name` (required).
   std::string name;
-  /// `pluginDisplayNames`.
+  /// `pluginDisplayNames` (optional).
   std::optional<std::vector<std::string>> plugin_display_names;
 
+  /// Member-wise equality.
   friend bool operator==(const AppInfo&, const AppInfo&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AppInfo& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AppInfo& x);
 };
 
 /// EXPERIMENTAL - notification emitted when the app list changes.
+///
+/// The params of the `app/list/updated` notification.
 struct AppListUpdatedNotification {
+  /// `data` (required).
   std::vector<AppInfo> data;
 
+  /// Member-wise equality.
   friend bool operator==(const AppListUpdatedNotification&, const AppListUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AppListUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AppListUpdatedNotification& x);
 };
 
+/// `RemoteControlConnectionStatus` of the app-server schema.
 /// Wire values: `"disabled" | "connecting" | "connected" | "errored"`.
 struct RemoteControlConnectionStatus {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     disabled,  ///< `"disabled"`
     connecting,  ///< `"connecting"`
@@ -1980,36 +2823,51 @@ struct RemoteControlConnectionStatus {
     errored,  ///< `"errored"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   RemoteControlConnectionStatus() = default;
+  /// A known value.
   RemoteControlConnectionStatus(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static RemoteControlConnectionStatus from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const RemoteControlConnectionStatus&, const RemoteControlConnectionStatus&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RemoteControlConnectionStatus& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const RemoteControlConnectionStatus& x);
 };
 
 /// Current remote-control connection status and remote identity exposed to clients.
+///
+/// The params of the `remoteControl/status/changed` notification.
 struct RemoteControlStatusChangedNotification {
-  /// `environmentId`.
+  /// `environmentId` (optional, may be null).
   Nullable<std::string> environment_id;
-  /// `installationId`.
+  /// `installationId` (required).
   std::string installation_id;
-  /// `serverName`.
+  /// `serverName` (required).
   std::string server_name;
+  /// `status` (required).
   RemoteControlConnectionStatus status;
 
+  /// Member-wise equality.
   friend bool operator==(const RemoteControlStatusChangedNotification&, const RemoteControlStatusChangedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RemoteControlStatusChangedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RemoteControlStatusChangedNotification& x);
 };
 
+/// `ExternalAgentConfigMigrationItemType` of the app-server schema.
 struct ExternalAgentConfigMigrationItemType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     agents_md,  ///< `"AGENTS_MD"`
     config,  ///< `"CONFIG"`
@@ -2023,321 +2881,466 @@ struct ExternalAgentConfigMigrationItemType {
     sessions,  ///< `"SESSIONS"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ExternalAgentConfigMigrationItemType() = default;
+  /// A known value.
   ExternalAgentConfigMigrationItemType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ExternalAgentConfigMigrationItemType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ExternalAgentConfigMigrationItemType&, const ExternalAgentConfigMigrationItemType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExternalAgentConfigMigrationItemType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ExternalAgentConfigMigrationItemType& x);
 };
 
+/// `ExternalAgentConfigImportItemTypeFailure` of the app-server schema.
 struct ExternalAgentConfigImportItemTypeFailure {
+  /// `cwd` (optional, may be null).
   Nullable<std::string> cwd;
-  /// `errorType`.
+  /// `errorType` (optional, may be null).
   Nullable<std::string> error_type;
-  /// `failureStage`.
+  /// `failureStage` (required).
   std::string failure_stage;
-  /// `itemType`.
+  /// `itemType` (required).
   ExternalAgentConfigMigrationItemType item_type;
+  /// `message` (required).
   std::string message;
+  /// `source` (optional, may be null).
   Nullable<std::string> source;
-  /// `subErrorType`.
+  /// `subErrorType` (optional, may be null).
   Nullable<std::string> sub_error_type;
 
+  /// Member-wise equality.
   friend bool operator==(const ExternalAgentConfigImportItemTypeFailure&, const ExternalAgentConfigImportItemTypeFailure&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExternalAgentConfigImportItemTypeFailure& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExternalAgentConfigImportItemTypeFailure& x);
 };
 
+/// `ExternalAgentConfigImportItemTypeSuccess` of the app-server schema.
 struct ExternalAgentConfigImportItemTypeSuccess {
+  /// `cwd` (optional, may be null).
   Nullable<std::string> cwd;
-  /// `itemType`.
+  /// `itemType` (required).
   ExternalAgentConfigMigrationItemType item_type;
+  /// `source` (optional, may be null).
   Nullable<std::string> source;
+  /// `target` (optional, may be null).
   Nullable<std::string> target;
   /// Original title for an imported session; null for other item types.
   Nullable<std::string> title;
 
+  /// Member-wise equality.
   friend bool operator==(const ExternalAgentConfigImportItemTypeSuccess&, const ExternalAgentConfigImportItemTypeSuccess&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExternalAgentConfigImportItemTypeSuccess& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExternalAgentConfigImportItemTypeSuccess& x);
 };
 
+/// `ExternalAgentConfigImportTypeResult` of the app-server schema.
 struct ExternalAgentConfigImportTypeResult {
+  /// `failures` (required).
   std::vector<ExternalAgentConfigImportItemTypeFailure> failures;
-  /// `itemType`.
+  /// `itemType` (required).
   ExternalAgentConfigMigrationItemType item_type;
+  /// `successes` (required).
   std::vector<ExternalAgentConfigImportItemTypeSuccess> successes;
 
+  /// Member-wise equality.
   friend bool operator==(const ExternalAgentConfigImportTypeResult&, const ExternalAgentConfigImportTypeResult&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExternalAgentConfigImportTypeResult& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExternalAgentConfigImportTypeResult& x);
 };
 
+/// The params of the `externalAgentConfig/import/progress` notification.
 struct ExternalAgentConfigImportProgressNotification {
-  /// `importId`.
+  /// `importId` (required).
   std::string import_id;
-  /// `itemTypeResults`.
+  /// `itemTypeResults` (required).
   std::vector<ExternalAgentConfigImportTypeResult> item_type_results;
 
+  /// Member-wise equality.
   friend bool operator==(const ExternalAgentConfigImportProgressNotification&, const ExternalAgentConfigImportProgressNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExternalAgentConfigImportProgressNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExternalAgentConfigImportProgressNotification& x);
 };
 
+/// The params of the `externalAgentConfig/import/completed` notification.
 struct ExternalAgentConfigImportCompletedNotification {
-  /// `importId`.
+  /// `importId` (required).
   std::string import_id;
-  /// `itemTypeResults`.
+  /// `itemTypeResults` (required).
   std::vector<ExternalAgentConfigImportTypeResult> item_type_results;
 
+  /// Member-wise equality.
   friend bool operator==(const ExternalAgentConfigImportCompletedNotification&, const ExternalAgentConfigImportCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExternalAgentConfigImportCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExternalAgentConfigImportCompletedNotification& x);
 };
 
 /// Filesystem watch notification emitted for `fs/watch` subscribers.
+///
+/// The params of the `fs/changed` notification.
 struct FsChangedNotification {
   /// `changedPaths`. File or directory paths associated with this event.
   std::vector<AbsolutePathBuf> changed_paths;
   /// `watchId`. Watch identifier previously provided to `fs/watch`.
   std::string watch_id;
 
+  /// Member-wise equality.
   friend bool operator==(const FsChangedNotification&, const FsChangedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FsChangedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FsChangedNotification& x);
 };
 
+/// The params of the `item/reasoning/summaryTextDelta` notification.
 struct ReasoningSummaryTextDeltaNotification {
+  /// `delta` (required).
   std::string delta;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `summaryIndex`.
+  /// `summaryIndex` (required).
   std::int64_t summary_index = 0;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ReasoningSummaryTextDeltaNotification&, const ReasoningSummaryTextDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReasoningSummaryTextDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReasoningSummaryTextDeltaNotification& x);
 };
 
+/// The params of the `item/reasoning/summaryPartAdded` notification.
 struct ReasoningSummaryPartAddedNotification {
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `summaryIndex`.
+  /// `summaryIndex` (required).
   std::int64_t summary_index = 0;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ReasoningSummaryPartAddedNotification&, const ReasoningSummaryPartAddedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReasoningSummaryPartAddedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReasoningSummaryPartAddedNotification& x);
 };
 
+/// The params of the `item/reasoning/textDelta` notification.
 struct ReasoningTextDeltaNotification {
-  /// `contentIndex`.
+  /// `contentIndex` (required).
   std::int64_t content_index = 0;
+  /// `delta` (required).
   std::string delta;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ReasoningTextDeltaNotification&, const ReasoningTextDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReasoningTextDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReasoningTextDeltaNotification& x);
 };
 
 /// Deprecated: Use `ContextCompaction` item type instead.
+///
+/// The params of the `thread/compacted` notification.
 struct ContextCompactedNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ContextCompactedNotification&, const ContextCompactedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ContextCompactedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ContextCompactedNotification& x);
 };
 
+/// `ModelRerouteReason` of the app-server schema.
 /// Wire values: `"highRiskCyberActivity"`.
 struct ModelRerouteReason {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     high_risk_cyber_activity,  ///< `"highRiskCyberActivity"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ModelRerouteReason() = default;
+  /// A known value.
   ModelRerouteReason(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ModelRerouteReason from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ModelRerouteReason&, const ModelRerouteReason&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelRerouteReason& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ModelRerouteReason& x);
 };
 
+/// The params of the `model/rerouted` notification.
 struct ModelReroutedNotification {
-  /// `fromModel`.
+  /// `fromModel` (required).
   std::string from_model;
+  /// `reason` (required).
   ModelRerouteReason reason;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `toModel`.
+  /// `toModel` (required).
   std::string to_model;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ModelReroutedNotification&, const ModelReroutedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelReroutedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ModelReroutedNotification& x);
 };
 
+/// `ModelVerification` of the app-server schema.
 /// Wire values: `"trustedAccessForCyber"`.
 struct ModelVerification {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     trusted_access_for_cyber,  ///< `"trustedAccessForCyber"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ModelVerification() = default;
+  /// A known value.
   ModelVerification(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ModelVerification from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ModelVerification&, const ModelVerification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelVerification& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ModelVerification& x);
 };
 
+/// The params of the `model/verification` notification.
 struct ModelVerificationNotification {
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
+  /// `verifications` (required).
   std::vector<ModelVerification> verifications;
 
+  /// Member-wise equality.
   friend bool operator==(const ModelVerificationNotification&, const ModelVerificationNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelVerificationNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ModelVerificationNotification& x);
 };
 
+/// The params of the `modelProvider/authRecoveryStarted` and `modelProvider/authRecoveryCompleted`
+/// notifications.
 struct AuthRecoveryNotification {
+  /// `message` (required).
   std::string message;
+  /// `provider` (required).
   std::string provider;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const AuthRecoveryNotification&, const AuthRecoveryNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AuthRecoveryNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AuthRecoveryNotification& x);
 };
 
+/// The params of the `turn/moderationMetadata` notification.
 struct TurnModerationMetadataNotification {
+  /// `metadata` (required).
   boost::json::value metadata;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const TurnModerationMetadataNotification&, const TurnModerationMetadataNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TurnModerationMetadataNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TurnModerationMetadataNotification& x);
 };
 
+/// The params of the `model/safetyBuffering/updated` notification.
 struct ModelSafetyBufferingUpdatedNotification {
-  /// `fasterModel`.
+  /// `fasterModel` (optional, may be null).
   Nullable<std::string> faster_model;
+  /// `model` (required).
   std::string model;
+  /// `reasons` (required).
   std::vector<std::string> reasons;
-  /// `showBufferingUi`.
+  /// `showBufferingUi` (required).
   bool show_buffering_ui = false;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
-  /// `useCases`.
+  /// `useCases` (required).
   std::vector<std::string> use_cases;
 
+  /// Member-wise equality.
   friend bool operator==(const ModelSafetyBufferingUpdatedNotification&, const ModelSafetyBufferingUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ModelSafetyBufferingUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ModelSafetyBufferingUpdatedNotification& x);
 };
 
+/// The params of the `warning` notification.
 struct WarningNotification {
   /// Concise warning message for the user.
   std::string message;
   /// `threadId`. Optional thread target when the warning applies to a specific thread.
   Nullable<std::string> thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const WarningNotification&, const WarningNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, WarningNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const WarningNotification& x);
 };
 
+/// The params of the `guardianWarning` notification.
 struct GuardianWarningNotification {
   /// Concise guardian warning message for the user.
   std::string message;
   /// `threadId`. Thread target for the guardian warning.
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const GuardianWarningNotification&, const GuardianWarningNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GuardianWarningNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GuardianWarningNotification& x);
 };
 
+/// The params of the `deprecationNotice` notification.
 struct DeprecationNoticeNotification {
   /// Optional extra guidance, such as migration steps or rationale.
   Nullable<std::string> details;
   /// Concise summary of what is deprecated.
   std::string summary;
 
+  /// Member-wise equality.
   friend bool operator==(const DeprecationNoticeNotification&, const DeprecationNoticeNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DeprecationNoticeNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const DeprecationNoticeNotification& x);
 };
 
+/// `TextPosition` of the app-server schema.
 struct TextPosition {
   /// 1-based column number (in Unicode scalar values).
   std::int64_t column = 0;
   /// 1-based line number.
   std::int64_t line = 0;
 
+  /// Member-wise equality.
   friend bool operator==(const TextPosition&, const TextPosition&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TextPosition& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TextPosition& x);
 };
 
+/// `TextRange` of the app-server schema.
 struct TextRange {
+  /// `end` (required).
   TextPosition end;
+  /// `start` (required).
   TextPosition start;
 
+  /// Member-wise equality.
   friend bool operator==(const TextRange&, const TextRange&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TextRange& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TextRange& x);
 };
 
+/// The params of the `configWarning` notification.
 struct ConfigWarningNotification {
   /// Optional extra guidance or error details.
   Nullable<std::string> details;
@@ -2348,179 +3351,268 @@ struct ConfigWarningNotification {
   /// Concise summary of the warning.
   std::string summary;
 
+  /// Member-wise equality.
   friend bool operator==(const ConfigWarningNotification&, const ConfigWarningNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ConfigWarningNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ConfigWarningNotification& x);
 };
 
+/// `FuzzyFileSearchMatchType` of the app-server schema.
 /// Wire values: `"file" | "directory"`.
 struct FuzzyFileSearchMatchType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     file,  ///< `"file"`
     directory,  ///< `"directory"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   FuzzyFileSearchMatchType() = default;
+  /// A known value.
   FuzzyFileSearchMatchType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static FuzzyFileSearchMatchType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const FuzzyFileSearchMatchType&, const FuzzyFileSearchMatchType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FuzzyFileSearchMatchType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const FuzzyFileSearchMatchType& x);
 };
 
 /// Superset of [`codex_file_search::FileMatch`]
 struct FuzzyFileSearchResult {
+  /// `file_name` (required).
   std::string file_name;
+  /// `indices` (optional, may be null).
   Nullable<std::vector<std::int64_t>> indices;
+  /// `match_type` (required).
   FuzzyFileSearchMatchType match_type;
+  /// `path` (required).
   std::string path;
+  /// `root` (required).
   std::string root;
+  /// `score` (required).
   std::int64_t score = 0;
 
+  /// Member-wise equality.
   friend bool operator==(const FuzzyFileSearchResult&, const FuzzyFileSearchResult&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FuzzyFileSearchResult& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FuzzyFileSearchResult& x);
 };
 
+/// The params of the `fuzzyFileSearch/sessionUpdated` notification.
 struct FuzzyFileSearchSessionUpdatedNotification {
+  /// `files` (required).
   std::vector<FuzzyFileSearchResult> files;
+  /// `query` (required).
   std::string query;
-  /// `sessionId`.
+  /// `sessionId` (required).
   std::string session_id;
 
+  /// Member-wise equality.
   friend bool operator==(const FuzzyFileSearchSessionUpdatedNotification&, const FuzzyFileSearchSessionUpdatedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FuzzyFileSearchSessionUpdatedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FuzzyFileSearchSessionUpdatedNotification& x);
 };
 
+/// The params of the `fuzzyFileSearch/sessionCompleted` notification.
 struct FuzzyFileSearchSessionCompletedNotification {
-  /// `sessionId`.
+  /// `sessionId` (required).
   std::string session_id;
 
+  /// Member-wise equality.
   friend bool operator==(const FuzzyFileSearchSessionCompletedNotification&, const FuzzyFileSearchSessionCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FuzzyFileSearchSessionCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FuzzyFileSearchSessionCompletedNotification& x);
 };
 
+/// `RealtimeConversationVersion` of the app-server schema.
 /// Wire values: `"v1" | "v2" | "v3"`.
 struct RealtimeConversationVersion {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     v1,  ///< `"v1"`
     v2,  ///< `"v2"`
     v3,  ///< `"v3"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   RealtimeConversationVersion() = default;
+  /// A known value.
   RealtimeConversationVersion(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static RealtimeConversationVersion from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const RealtimeConversationVersion&, const RealtimeConversationVersion&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RealtimeConversationVersion& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const RealtimeConversationVersion& x);
 };
 
 /// EXPERIMENTAL - emitted when thread realtime startup is accepted.
+///
+/// The params of the `thread/realtime/started` notification.
 struct ThreadRealtimeStartedNotification {
-  /// `realtimeSessionId`.
+  /// `realtimeSessionId` (optional, may be null).
   Nullable<std::string> realtime_session_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
+  /// `version` (required).
   RealtimeConversationVersion version;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeStartedNotification&, const ThreadRealtimeStartedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeStartedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeStartedNotification& x);
 };
 
 /// EXPERIMENTAL - raw non-audio thread realtime item emitted by the backend.
+///
+/// The params of the `thread/realtime/itemAdded` notification.
 struct ThreadRealtimeItemAddedNotification {
+  /// `item` (required).
   boost::json::value item;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeItemAddedNotification&, const ThreadRealtimeItemAddedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeItemAddedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeItemAddedNotification& x);
 };
 
 /// Variant `type: "realtimeSessionStarted"` of `ThreadRealtimeItem`.
 struct RealtimeSessionStartedThreadRealtimeItem {
+  /// `id` (required).
   std::string id;
-  /// `realtimeSessionId`.
+  /// `realtimeSessionId` (required).
   std::string realtime_session_id;
 
+  /// Member-wise equality.
   friend bool operator==(const RealtimeSessionStartedThreadRealtimeItem&, const RealtimeSessionStartedThreadRealtimeItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RealtimeSessionStartedThreadRealtimeItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RealtimeSessionStartedThreadRealtimeItem& x);
 };
 
+/// `ThreadRealtimeTranscriptRole` of the app-server schema.
 /// Wire values: `"user" | "assistant"`.
 struct ThreadRealtimeTranscriptRole {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     user,  ///< `"user"`
     assistant,  ///< `"assistant"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadRealtimeTranscriptRole() = default;
+  /// A known value.
   ThreadRealtimeTranscriptRole(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadRealtimeTranscriptRole from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadRealtimeTranscriptRole&, const ThreadRealtimeTranscriptRole&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeTranscriptRole& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadRealtimeTranscriptRole& x);
 };
 
 /// Variant `type: "transcriptSegment"` of `ThreadRealtimeItem`.
 struct TranscriptSegmentThreadRealtimeItem {
+  /// `id` (required).
   std::string id;
-  /// `realtimeSessionId`.
+  /// `realtimeSessionId` (required).
   std::string realtime_session_id;
+  /// `role` (required).
   ThreadRealtimeTranscriptRole role;
+  /// `text` (required).
   std::string text;
 
+  /// Member-wise equality.
   friend bool operator==(const TranscriptSegmentThreadRealtimeItem&, const TranscriptSegmentThreadRealtimeItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, TranscriptSegmentThreadRealtimeItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const TranscriptSegmentThreadRealtimeItem& x);
 };
 
 /// Variant `type: "wholeItem"` of `ThreadRealtimeBemItemPresentation`.
 struct WholeItemThreadRealtimeBemItemPresentation {
 
+  /// Member-wise equality.
   friend bool operator==(const WholeItemThreadRealtimeBemItemPresentation&, const WholeItemThreadRealtimeBemItemPresentation&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, WholeItemThreadRealtimeBemItemPresentation& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const WholeItemThreadRealtimeBemItemPresentation& x);
 };
 
 /// Variant `type: "inlineMarkdown"` of `ThreadRealtimeBemItemPresentation`.
 struct InlineMarkdownThreadRealtimeBemItemPresentation {
 
+  /// Member-wise equality.
   friend bool operator==(const InlineMarkdownThreadRealtimeBemItemPresentation&, const InlineMarkdownThreadRealtimeBemItemPresentation&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InlineMarkdownThreadRealtimeBemItemPresentation& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InlineMarkdownThreadRealtimeBemItemPresentation& x);
 };
 
 /// Variant `type: "inlineVisualization"` of `ThreadRealtimeBemItemPresentation`.
 struct InlineVisualizationThreadRealtimeBemItemPresentation {
+  /// `index` (required).
   std::int64_t index = 0;
 
+  /// Member-wise equality.
   friend bool operator==(const InlineVisualizationThreadRealtimeBemItemPresentation&, const InlineVisualizationThreadRealtimeBemItemPresentation&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, InlineVisualizationThreadRealtimeBemItemPresentation& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const InlineVisualizationThreadRealtimeBemItemPresentation& x);
 };
 
@@ -2528,61 +3620,93 @@ struct InlineVisualizationThreadRealtimeBemItemPresentation {
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ThreadRealtimeBemItemPresentation : OneOf<WholeItemThreadRealtimeBemItemPresentation, InlineMarkdownThreadRealtimeBemItemPresentation, InlineVisualizationThreadRealtimeBemItemPresentation, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `WholeItemThreadRealtimeBemItemPresentation` (the first alternative).
   ThreadRealtimeBemItemPresentation();
-  ThreadRealtimeBemItemPresentation(const ThreadRealtimeBemItemPresentation&);
-  ThreadRealtimeBemItemPresentation(ThreadRealtimeBemItemPresentation&&) noexcept;
-  ThreadRealtimeBemItemPresentation& operator=(const ThreadRealtimeBemItemPresentation&);
-  ThreadRealtimeBemItemPresentation& operator=(ThreadRealtimeBemItemPresentation&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadRealtimeBemItemPresentation(const ThreadRealtimeBemItemPresentation& other);
+  /// Moves the active alternative of `other` in.
+  ThreadRealtimeBemItemPresentation(ThreadRealtimeBemItemPresentation&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadRealtimeBemItemPresentation& operator=(const ThreadRealtimeBemItemPresentation& other);
+  /// Moves the active alternative of `other` in.
+  ThreadRealtimeBemItemPresentation& operator=(ThreadRealtimeBemItemPresentation&& other) noexcept;
+  /// Destroys the active alternative.
   ~ThreadRealtimeBemItemPresentation();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ThreadRealtimeBemItemPresentation&, const ThreadRealtimeBemItemPresentation&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeBemItemPresentation& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ThreadRealtimeBemItemPresentation& x);
 };
 
 /// Variant `type: "bemItemPromoted"` of `ThreadRealtimeItem`.
 struct BemItemPromotedThreadRealtimeItem {
+  /// `id` (required).
   std::string id;
+  /// `item_id` (required).
   std::string item_id;
+  /// `presentation` (required).
   ThreadRealtimeBemItemPresentation presentation;
-  /// `realtimeSessionId`.
+  /// `realtimeSessionId` (required).
   std::string realtime_session_id;
+  /// `turn_id` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const BemItemPromotedThreadRealtimeItem&, const BemItemPromotedThreadRealtimeItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, BemItemPromotedThreadRealtimeItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const BemItemPromotedThreadRealtimeItem& x);
 };
 
+/// `ThreadRealtimeSessionOutcome` of the app-server schema.
 /// Wire values: `"ended" | "failed"`.
 struct ThreadRealtimeSessionOutcome {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     ended,  ///< `"ended"`
     failed,  ///< `"failed"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ThreadRealtimeSessionOutcome() = default;
+  /// A known value.
   ThreadRealtimeSessionOutcome(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ThreadRealtimeSessionOutcome from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ThreadRealtimeSessionOutcome&, const ThreadRealtimeSessionOutcome&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeSessionOutcome& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ThreadRealtimeSessionOutcome& x);
 };
 
 /// Variant `type: "realtimeSessionClosed"` of `ThreadRealtimeItem`.
 struct RealtimeSessionClosedThreadRealtimeItem {
+  /// `id` (required).
   std::string id;
+  /// `outcome` (required).
   ThreadRealtimeSessionOutcome outcome;
-  /// `realtimeSessionId`.
+  /// `realtimeSessionId` (required).
   std::string realtime_session_id;
 
+  /// Member-wise equality.
   friend bool operator==(const RealtimeSessionClosedThreadRealtimeItem&, const RealtimeSessionClosedThreadRealtimeItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, RealtimeSessionClosedThreadRealtimeItem& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const RealtimeSessionClosedThreadRealtimeItem& x);
 };
 
@@ -2590,213 +3714,327 @@ struct RealtimeSessionClosedThreadRealtimeItem {
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ThreadRealtimeItem : OneOf<RealtimeSessionStartedThreadRealtimeItem, TranscriptSegmentThreadRealtimeItem, BemItemPromotedThreadRealtimeItem, RealtimeSessionClosedThreadRealtimeItem, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `RealtimeSessionStartedThreadRealtimeItem` (the first alternative).
   ThreadRealtimeItem();
-  ThreadRealtimeItem(const ThreadRealtimeItem&);
-  ThreadRealtimeItem(ThreadRealtimeItem&&) noexcept;
-  ThreadRealtimeItem& operator=(const ThreadRealtimeItem&);
-  ThreadRealtimeItem& operator=(ThreadRealtimeItem&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadRealtimeItem(const ThreadRealtimeItem& other);
+  /// Moves the active alternative of `other` in.
+  ThreadRealtimeItem(ThreadRealtimeItem&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ThreadRealtimeItem& operator=(const ThreadRealtimeItem& other);
+  /// Moves the active alternative of `other` in.
+  ThreadRealtimeItem& operator=(ThreadRealtimeItem&& other) noexcept;
+  /// Destroys the active alternative.
   ~ThreadRealtimeItem();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ThreadRealtimeItem&, const ThreadRealtimeItem&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeItem& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ThreadRealtimeItem& x);
 };
 
 /// EXPERIMENTAL - a realtime timeline item started before its content streams.
+///
+/// The params of the `thread/realtime/item/started` notification.
 struct ThreadRealtimeItemStartedNotification {
+  /// `item` (required).
   ThreadRealtimeItem item;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeItemStartedNotification&, const ThreadRealtimeItemStartedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeItemStartedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeItemStartedNotification& x);
 };
 
 /// EXPERIMENTAL - text appended to an active realtime transcript item.
+///
+/// The params of the `thread/realtime/item/transcript/delta` notification.
 struct ThreadRealtimeItemTranscriptDeltaNotification {
+  /// `delta` (required).
   std::string delta;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeItemTranscriptDeltaNotification&, const ThreadRealtimeItemTranscriptDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeItemTranscriptDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeItemTranscriptDeltaNotification& x);
 };
 
 /// EXPERIMENTAL - a realtime timeline item published after canonical commit.
+///
+/// The params of the `thread/realtime/item/completed` notification.
 struct ThreadRealtimeItemCompletedNotification {
+  /// `item` (required).
   ThreadRealtimeItem item;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeItemCompletedNotification&, const ThreadRealtimeItemCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeItemCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeItemCompletedNotification& x);
 };
 
 /// EXPERIMENTAL - flat transcript delta emitted whenever realtime transcript text changes.
+///
+/// The params of the `thread/realtime/transcript/delta` notification.
 struct ThreadRealtimeTranscriptDeltaNotification {
   /// Live transcript delta from the realtime event.
   std::string delta;
+  /// `role` (required).
   std::string role;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeTranscriptDeltaNotification&, const ThreadRealtimeTranscriptDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeTranscriptDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeTranscriptDeltaNotification& x);
 };
 
 /// EXPERIMENTAL - final transcript text emitted when realtime completes a transcript part.
+///
+/// The params of the `thread/realtime/transcript/done` notification.
 struct ThreadRealtimeTranscriptDoneNotification {
+  /// `role` (required).
   std::string role;
   /// Final complete text for the transcript part.
   std::string text;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeTranscriptDoneNotification&, const ThreadRealtimeTranscriptDoneNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeTranscriptDoneNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeTranscriptDoneNotification& x);
 };
 
 /// EXPERIMENTAL - thread realtime audio chunk.
 struct ThreadRealtimeAudioChunk {
+  /// `data` (required).
   std::string data;
-  /// `itemId`.
+  /// `itemId` (optional, may be null).
   Nullable<std::string> item_id;
-  /// `numChannels`.
+  /// `numChannels` (required).
   std::int64_t num_channels = 0;
-  /// `sampleRate`.
+  /// `sampleRate` (required).
   std::int64_t sample_rate = 0;
-  /// `samplesPerChannel`.
+  /// `samplesPerChannel` (optional, may be null).
   Nullable<std::int64_t> samples_per_channel;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeAudioChunk&, const ThreadRealtimeAudioChunk&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeAudioChunk& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeAudioChunk& x);
 };
 
 /// EXPERIMENTAL - streamed output audio emitted by thread realtime.
+///
+/// The params of the `thread/realtime/outputAudio/delta` notification.
 struct ThreadRealtimeOutputAudioDeltaNotification {
+  /// `audio` (required).
   ThreadRealtimeAudioChunk audio;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeOutputAudioDeltaNotification&, const ThreadRealtimeOutputAudioDeltaNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeOutputAudioDeltaNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeOutputAudioDeltaNotification& x);
 };
 
 /// EXPERIMENTAL - emitted with the remote SDP for a WebRTC realtime session.
+///
+/// The params of the `thread/realtime/sdp` notification.
 struct ThreadRealtimeSdpNotification {
+  /// `sdp` (required).
   std::string sdp;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeSdpNotification&, const ThreadRealtimeSdpNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeSdpNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeSdpNotification& x);
 };
 
 /// EXPERIMENTAL - emitted when thread realtime encounters an error.
+///
+/// The params of the `thread/realtime/error` notification.
 struct ThreadRealtimeErrorNotification {
+  /// `message` (required).
   std::string message;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeErrorNotification&, const ThreadRealtimeErrorNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeErrorNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeErrorNotification& x);
 };
 
 /// EXPERIMENTAL - emitted when thread realtime transport closes.
+///
+/// The params of the `thread/realtime/closed` notification.
 struct ThreadRealtimeClosedNotification {
+  /// `reason` (optional, may be null).
   Nullable<std::string> reason;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ThreadRealtimeClosedNotification&, const ThreadRealtimeClosedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ThreadRealtimeClosedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ThreadRealtimeClosedNotification& x);
 };
 
+/// The params of the `windows/worldWritableWarning` notification.
 struct WindowsWorldWritableWarningNotification {
-  /// `extraCount`.
+  /// `extraCount` (required).
   std::int64_t extra_count = 0;
-  /// `failedScan`.
+  /// `failedScan` (required).
   bool failed_scan = false;
-  /// `samplePaths`.
+  /// `samplePaths` (required).
   std::vector<std::string> sample_paths;
 
+  /// Member-wise equality.
   friend bool operator==(const WindowsWorldWritableWarningNotification&, const WindowsWorldWritableWarningNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, WindowsWorldWritableWarningNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const WindowsWorldWritableWarningNotification& x);
 };
 
+/// `WindowsSandboxSetupMode` of the app-server schema.
 /// Wire values: `"elevated" | "unelevated"`.
 struct WindowsSandboxSetupMode {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     elevated,  ///< `"elevated"`
     unelevated,  ///< `"unelevated"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   WindowsSandboxSetupMode() = default;
+  /// A known value.
   WindowsSandboxSetupMode(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static WindowsSandboxSetupMode from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const WindowsSandboxSetupMode&, const WindowsSandboxSetupMode&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, WindowsSandboxSetupMode& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const WindowsSandboxSetupMode& x);
 };
 
+/// The params of the `windowsSandbox/setupCompleted` notification.
 struct WindowsSandboxSetupCompletedNotification {
+  /// `error` (optional, may be null).
   Nullable<std::string> error;
+  /// `mode` (required).
   WindowsSandboxSetupMode mode;
+  /// `success` (required).
   bool success = false;
 
+  /// Member-wise equality.
   friend bool operator==(const WindowsSandboxSetupCompletedNotification&, const WindowsSandboxSetupCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, WindowsSandboxSetupCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const WindowsSandboxSetupCompletedNotification& x);
 };
 
+/// `DesktopOnboardingEntrypoint` of the app-server schema.
 /// Wire values: `"life_sciences"`.
 struct DesktopOnboardingEntrypoint {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     life_sciences,  ///< `"life_sciences"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   DesktopOnboardingEntrypoint() = default;
+  /// A known value.
   DesktopOnboardingEntrypoint(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static DesktopOnboardingEntrypoint from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const DesktopOnboardingEntrypoint&, const DesktopOnboardingEntrypoint&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DesktopOnboardingEntrypoint& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const DesktopOnboardingEntrypoint& x);
 };
 
+/// The params of the `account/login/completed` notification.
 struct AccountLoginCompletedNotification {
+  /// `error` (optional, may be null).
   Nullable<std::string> error;
-  /// `loginId`.
+  /// `loginId` (optional, may be null).
   Nullable<std::string> login_id;
-  /// `onboardingEntrypoint`.
+  /// `onboardingEntrypoint` (optional, may be null).
   Nullable<DesktopOnboardingEntrypoint> onboarding_entrypoint;
+  /// `success` (required).
   bool success = false;
 
+  /// Member-wise equality.
   friend bool operator==(const AccountLoginCompletedNotification&, const AccountLoginCompletedNotification&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AccountLoginCompletedNotification& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AccountLoginCompletedNotification& x);
 };
 
@@ -2888,17 +4126,23 @@ struct NotificationPayload : OneOf<std::monostate,
                                     WindowsSandboxSetupCompletedNotification,
                                     AccountLoginCompletedNotification> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `std::monostate` (the first alternative).
   NotificationPayload();
-  NotificationPayload(const NotificationPayload&);
-  NotificationPayload(NotificationPayload&&) noexcept;
-  NotificationPayload& operator=(const NotificationPayload&);
-  NotificationPayload& operator=(NotificationPayload&&) noexcept;
+  /// Copies the active alternative of `other`.
+  NotificationPayload(const NotificationPayload& other);
+  /// Moves the active alternative of `other` in.
+  NotificationPayload(NotificationPayload&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  NotificationPayload& operator=(const NotificationPayload& other);
+  /// Moves the active alternative of `other` in.
+  NotificationPayload& operator=(NotificationPayload&& other) noexcept;
+  /// Destroys the active alternative.
   ~NotificationPayload();
 };
 
 /// A server notification: its method, its typed payload and its raw params.
 struct Notification {
-  std::string method;
+  std::string method;           ///< e.g. `turn/completed`
   NotificationPayload payload;  ///< monostate for an unknown method
   boost::json::object params;   ///< the params as received
   /// False when the params of a known method lacked a required field or had a wrong

@@ -21,65 +21,95 @@ namespace codex::types {
 /// Distinguishes a command approval from input sent to an existing terminal.
 /// Wire values: `"command" | "writeStdin" | "humanCommand"`.
 struct CommandExecutionApprovalKind {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     command,  ///< `"command"`
     write_stdin,  ///< `"writeStdin"`
     human_command,  ///< `"humanCommand"` A managed checkpoint requiring a fresh human decision. Only `accept`, `decline`, and `cancel` are valid. Requires the `requiredHumanApproval` initialize capability. This prompt does not itself start a command execution item.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CommandExecutionApprovalKind() = default;
+  /// A known value.
   CommandExecutionApprovalKind(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CommandExecutionApprovalKind from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CommandExecutionApprovalKind&, const CommandExecutionApprovalKind&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecutionApprovalKind& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CommandExecutionApprovalKind& x);
 };
 
+/// `NetworkApprovalContext` of the app-server schema.
 struct NetworkApprovalContext {
+  /// `host` (required).
   std::string host;
+  /// `protocol` (required).
   NetworkApprovalProtocol protocol;
 
+  /// Member-wise equality.
   friend bool operator==(const NetworkApprovalContext&, const NetworkApprovalContext&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, NetworkApprovalContext& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const NetworkApprovalContext& x);
 };
 
+/// `NetworkPolicyRuleAction` of the app-server schema.
 /// Wire values: `"allow" | "deny"`.
 struct NetworkPolicyRuleAction {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     allow,  ///< `"allow"`
     deny,  ///< `"deny"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   NetworkPolicyRuleAction() = default;
+  /// A known value.
   NetworkPolicyRuleAction(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static NetworkPolicyRuleAction from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const NetworkPolicyRuleAction&, const NetworkPolicyRuleAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, NetworkPolicyRuleAction& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const NetworkPolicyRuleAction& x);
 };
 
+/// `NetworkPolicyAmendment` of the app-server schema.
 struct NetworkPolicyAmendment {
+  /// `action` (required).
   NetworkPolicyRuleAction action;
+  /// `host` (required).
   std::string host;
 
+  /// Member-wise equality.
   friend bool operator==(const NetworkPolicyAmendment&, const NetworkPolicyAmendment&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, NetworkPolicyAmendment& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const NetworkPolicyAmendment& x);
 };
 
+/// The params of the `item/commandExecution/requestApproval` server request (server to client).
 struct CommandExecutionRequestApprovalParams {
   /// `approvalId`. Unique identifier for this specific approval callback.
   ///
@@ -97,7 +127,7 @@ struct CommandExecutionRequestApprovalParams {
   Nullable<LegacyAppPathString> cwd;
   /// `environmentId`. Environment in which the command will run.
   Nullable<std::string> environment_id;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
   /// Kind of action under review. Defaults to `command` for older servers.
   std::optional<CommandExecutionApprovalKind> kind;
@@ -113,19 +143,24 @@ struct CommandExecutionRequestApprovalParams {
   Nullable<std::string> reason;
   /// `startedAtMs`. Unix timestamp (in milliseconds) when this approval request started.
   std::int64_t started_at_ms = 0;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const CommandExecutionRequestApprovalParams&, const CommandExecutionRequestApprovalParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecutionRequestApprovalParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CommandExecutionRequestApprovalParams& x);
 };
 
 /// The string values of `CommandExecutionApprovalDecision`.
 /// Wire values: `"accept" | "acceptForSession" | "decline" | "cancel"`.
 struct CommandExecutionApprovalDecisionValue {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     accept,  ///< `"accept"` User approved the command.
     accept_for_session,  ///< `"acceptForSession"` User approved the command and future prompts in the same session-scoped approval cache should run without prompting.
@@ -133,17 +168,23 @@ struct CommandExecutionApprovalDecisionValue {
     cancel,  ///< `"cancel"` User denied the command. The turn will also be immediately interrupted.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   CommandExecutionApprovalDecisionValue() = default;
+  /// A known value.
   CommandExecutionApprovalDecisionValue(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static CommandExecutionApprovalDecisionValue from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const CommandExecutionApprovalDecisionValue&, const CommandExecutionApprovalDecisionValue&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecutionApprovalDecisionValue& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const CommandExecutionApprovalDecisionValue& x);
 };
 
@@ -151,67 +192,101 @@ struct CommandExecutionApprovalDecisionValue {
 /// matching commands can run without prompting.
 /// Variant `{"acceptWithExecpolicyAmendment": ...}` of `CommandExecutionApprovalDecision`.
 struct AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision {
+  /// `execpolicy_amendment` (required).
   std::vector<std::string> execpolicy_amendment;
 
+  /// Member-wise equality.
   friend bool operator==(const AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision&, const AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision& x);
 };
 
 /// User chose a persistent network policy rule (allow/deny) for this host.
 /// Variant `{"applyNetworkPolicyAmendment": ...}` of `CommandExecutionApprovalDecision`.
 struct ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision {
+  /// `network_policy_amendment` (required).
   NetworkPolicyAmendment network_policy_amendment;
 
+  /// Member-wise equality.
   friend bool operator==(const ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision&, const ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision& x);
 };
 
+/// `CommandExecutionApprovalDecision` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct CommandExecutionApprovalDecision : OneOf<CommandExecutionApprovalDecisionValue, AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision, ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `CommandExecutionApprovalDecisionValue` (the first alternative).
   CommandExecutionApprovalDecision();
-  CommandExecutionApprovalDecision(const CommandExecutionApprovalDecision&);
-  CommandExecutionApprovalDecision(CommandExecutionApprovalDecision&&) noexcept;
-  CommandExecutionApprovalDecision& operator=(const CommandExecutionApprovalDecision&);
-  CommandExecutionApprovalDecision& operator=(CommandExecutionApprovalDecision&&) noexcept;
+  /// Copies the active alternative of `other`.
+  CommandExecutionApprovalDecision(const CommandExecutionApprovalDecision& other);
+  /// Moves the active alternative of `other` in.
+  CommandExecutionApprovalDecision(CommandExecutionApprovalDecision&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  CommandExecutionApprovalDecision& operator=(const CommandExecutionApprovalDecision& other);
+  /// Moves the active alternative of `other` in.
+  CommandExecutionApprovalDecision& operator=(CommandExecutionApprovalDecision&& other) noexcept;
+  /// Destroys the active alternative.
   ~CommandExecutionApprovalDecision();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const CommandExecutionApprovalDecision&, const CommandExecutionApprovalDecision&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecutionApprovalDecision& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const CommandExecutionApprovalDecision& x);
 };
 
+/// The client's reply to the `item/commandExecution/requestApproval` server request.
 struct CommandExecutionRequestApprovalResponse {
+  /// `decision` (required).
   CommandExecutionApprovalDecision decision;
 
+  /// Member-wise equality.
   friend bool operator==(const CommandExecutionRequestApprovalResponse&, const CommandExecutionRequestApprovalResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, CommandExecutionRequestApprovalResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const CommandExecutionRequestApprovalResponse& x);
 };
 
+/// The params of the `item/fileChange/requestApproval` server request (server to client).
 struct FileChangeRequestApprovalParams {
   /// `grantRoot`. [UNSTABLE] When set, the agent is asking the user to allow writes under this root
   /// for the remainder of the session (unclear if this is honored today).
   Nullable<std::string> grant_root;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
   /// Optional explanatory reason (e.g. request for extra write access).
   Nullable<std::string> reason;
   /// `startedAtMs`. Unix timestamp (in milliseconds) when this approval request started.
   std::int64_t started_at_ms = 0;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const FileChangeRequestApprovalParams&, const FileChangeRequestApprovalParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileChangeRequestApprovalParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FileChangeRequestApprovalParams& x);
 };
 
+/// `FileChangeApprovalDecision` of the app-server schema.
 /// Wire values: `"accept" | "acceptForSession" | "decline" | "cancel"`.
 struct FileChangeApprovalDecision {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     accept,  ///< `"accept"` User approved the file changes.
     accept_for_session,  ///< `"acceptForSession"` User approved the file changes and future changes to the same files should run without prompting.
@@ -219,282 +294,437 @@ struct FileChangeApprovalDecision {
     cancel,  ///< `"cancel"` User denied the file changes. The turn will also be immediately interrupted.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   FileChangeApprovalDecision() = default;
+  /// A known value.
   FileChangeApprovalDecision(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static FileChangeApprovalDecision from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const FileChangeApprovalDecision&, const FileChangeApprovalDecision&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileChangeApprovalDecision& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const FileChangeApprovalDecision& x);
 };
 
+/// The client's reply to the `item/fileChange/requestApproval` server request.
 struct FileChangeRequestApprovalResponse {
+  /// `decision` (required).
   FileChangeApprovalDecision decision;
 
+  /// Member-wise equality.
   friend bool operator==(const FileChangeRequestApprovalResponse&, const FileChangeRequestApprovalResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileChangeRequestApprovalResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FileChangeRequestApprovalResponse& x);
 };
 
 /// EXPERIMENTAL. Defines a single selectable option for request_user_input.
 struct ToolRequestUserInputOption {
+  /// `description` (required).
   std::string description;
+  /// `label` (required).
   std::string label;
 
+  /// Member-wise equality.
   friend bool operator==(const ToolRequestUserInputOption&, const ToolRequestUserInputOption&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ToolRequestUserInputOption& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ToolRequestUserInputOption& x);
 };
 
 /// EXPERIMENTAL. Represents one request_user_input question and its required options.
 struct ToolRequestUserInputQuestion {
+  /// `header` (required).
   std::string header;
+  /// `id` (required).
   std::string id;
-  /// `isOther`.
+  /// `isOther` (optional).
   std::optional<bool> is_other;
-  /// `isSecret`.
+  /// `isSecret` (optional).
   std::optional<bool> is_secret;
+  /// `options` (optional, may be null).
   Nullable<std::vector<ToolRequestUserInputOption>> options;
+  /// `question` (required).
   std::string question;
 
+  /// Member-wise equality.
   friend bool operator==(const ToolRequestUserInputQuestion&, const ToolRequestUserInputQuestion&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ToolRequestUserInputQuestion& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ToolRequestUserInputQuestion& x);
 };
 
 /// EXPERIMENTAL. Params sent with a request_user_input event.
+///
+/// The params of the `item/tool/requestUserInput` server request (server to client).
 struct ToolRequestUserInputParams {
   /// `autoResolutionMs`. @deprecated Use `isBlocking` to decide whether the request should block.
   Nullable<std::int64_t> auto_resolution_ms;
-  /// `isBlocking`.
+  /// `isBlocking` (required).
   bool is_blocking = false;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
+  /// `questions` (required).
   std::vector<ToolRequestUserInputQuestion> questions;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const ToolRequestUserInputParams&, const ToolRequestUserInputParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ToolRequestUserInputParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ToolRequestUserInputParams& x);
 };
 
 /// EXPERIMENTAL. Captures a user's answer to a request_user_input question.
 struct ToolRequestUserInputAnswer {
+  /// `answers` (required).
   std::vector<std::string> answers;
 
+  /// Member-wise equality.
   friend bool operator==(const ToolRequestUserInputAnswer&, const ToolRequestUserInputAnswer&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ToolRequestUserInputAnswer& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ToolRequestUserInputAnswer& x);
 };
 
 /// EXPERIMENTAL. Response payload mapping question ids to answers.
+///
+/// The client's reply to the `item/tool/requestUserInput` server request.
 struct ToolRequestUserInputResponse {
+  /// `answers` (required).
   std::map<std::string, ToolRequestUserInputAnswer> answers;
 
+  /// Member-wise equality.
   friend bool operator==(const ToolRequestUserInputResponse&, const ToolRequestUserInputResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ToolRequestUserInputResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ToolRequestUserInputResponse& x);
 };
 
+/// `McpElicitationStringType` of the app-server schema.
 /// Wire values: `"string"`.
 struct McpElicitationStringType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     string,  ///< `"string"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpElicitationStringType() = default;
+  /// A known value.
   McpElicitationStringType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpElicitationStringType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpElicitationStringType&, const McpElicitationStringType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationStringType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpElicitationStringType& x);
 };
 
+/// `McpElicitationUntitledSingleSelectEnumSchema` of the app-server schema.
 struct McpElicitationUntitledSingleSelectEnumSchema {
-  /// `default`.
+  /// `default` (optional, may be null).
   Nullable<std::string> default_;
+  /// `description` (optional, may be null).
   Nullable<std::string> description;
-  /// `enum`.
+  /// `enum` (required).
   std::vector<std::string> enum_;
+  /// `title` (optional, may be null).
   Nullable<std::string> title;
+  /// `type` (required).
   McpElicitationStringType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationUntitledSingleSelectEnumSchema&, const McpElicitationUntitledSingleSelectEnumSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationUntitledSingleSelectEnumSchema& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationUntitledSingleSelectEnumSchema& x);
 };
 
+/// `McpElicitationConstOption` of the app-server schema.
 struct McpElicitationConstOption {
-  /// `const`.
+  /// `const` (required).
   std::string const_;
+  /// `title` (required).
   std::string title;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationConstOption&, const McpElicitationConstOption&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationConstOption& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationConstOption& x);
 };
 
+/// `McpElicitationTitledSingleSelectEnumSchema` of the app-server schema.
 struct McpElicitationTitledSingleSelectEnumSchema {
-  /// `default`.
+  /// `default` (optional, may be null).
   Nullable<std::string> default_;
+  /// `description` (optional, may be null).
   Nullable<std::string> description;
-  /// `oneOf`.
+  /// `oneOf` (required).
   std::vector<McpElicitationConstOption> one_of;
+  /// `title` (optional, may be null).
   Nullable<std::string> title;
+  /// `type` (required).
   McpElicitationStringType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationTitledSingleSelectEnumSchema&, const McpElicitationTitledSingleSelectEnumSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationTitledSingleSelectEnumSchema& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationTitledSingleSelectEnumSchema& x);
 };
 
+/// `McpElicitationSingleSelectEnumSchema` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct McpElicitationSingleSelectEnumSchema : OneOf<McpElicitationUntitledSingleSelectEnumSchema, McpElicitationTitledSingleSelectEnumSchema, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `McpElicitationUntitledSingleSelectEnumSchema` (the first alternative).
   McpElicitationSingleSelectEnumSchema();
-  McpElicitationSingleSelectEnumSchema(const McpElicitationSingleSelectEnumSchema&);
-  McpElicitationSingleSelectEnumSchema(McpElicitationSingleSelectEnumSchema&&) noexcept;
-  McpElicitationSingleSelectEnumSchema& operator=(const McpElicitationSingleSelectEnumSchema&);
-  McpElicitationSingleSelectEnumSchema& operator=(McpElicitationSingleSelectEnumSchema&&) noexcept;
+  /// Copies the active alternative of `other`.
+  McpElicitationSingleSelectEnumSchema(const McpElicitationSingleSelectEnumSchema& other);
+  /// Moves the active alternative of `other` in.
+  McpElicitationSingleSelectEnumSchema(McpElicitationSingleSelectEnumSchema&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  McpElicitationSingleSelectEnumSchema& operator=(const McpElicitationSingleSelectEnumSchema& other);
+  /// Moves the active alternative of `other` in.
+  McpElicitationSingleSelectEnumSchema& operator=(McpElicitationSingleSelectEnumSchema&& other) noexcept;
+  /// Destroys the active alternative.
   ~McpElicitationSingleSelectEnumSchema();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const McpElicitationSingleSelectEnumSchema&, const McpElicitationSingleSelectEnumSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationSingleSelectEnumSchema& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const McpElicitationSingleSelectEnumSchema& x);
 };
 
+/// `McpElicitationUntitledEnumItems` of the app-server schema.
 struct McpElicitationUntitledEnumItems {
-  /// `enum`.
+  /// `enum` (required).
   std::vector<std::string> enum_;
+  /// `type` (required).
   McpElicitationStringType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationUntitledEnumItems&, const McpElicitationUntitledEnumItems&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationUntitledEnumItems& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationUntitledEnumItems& x);
 };
 
+/// `McpElicitationArrayType` of the app-server schema.
 /// Wire values: `"array"`.
 struct McpElicitationArrayType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     array,  ///< `"array"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpElicitationArrayType() = default;
+  /// A known value.
   McpElicitationArrayType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpElicitationArrayType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpElicitationArrayType&, const McpElicitationArrayType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationArrayType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpElicitationArrayType& x);
 };
 
+/// `McpElicitationUntitledMultiSelectEnumSchema` of the app-server schema.
 struct McpElicitationUntitledMultiSelectEnumSchema {
-  /// `default`.
+  /// `default` (optional, may be null).
   Nullable<std::vector<std::string>> default_;
+  /// `description` (optional, may be null).
   Nullable<std::string> description;
+  /// `items` (required).
   McpElicitationUntitledEnumItems items;
-  /// `maxItems`.
+  /// `maxItems` (optional, may be null).
   Nullable<std::int64_t> max_items;
-  /// `minItems`.
+  /// `minItems` (optional, may be null).
   Nullable<std::int64_t> min_items;
+  /// `title` (optional, may be null).
   Nullable<std::string> title;
+  /// `type` (required).
   McpElicitationArrayType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationUntitledMultiSelectEnumSchema&, const McpElicitationUntitledMultiSelectEnumSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationUntitledMultiSelectEnumSchema& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationUntitledMultiSelectEnumSchema& x);
 };
 
+/// `McpElicitationTitledEnumItems` of the app-server schema.
 struct McpElicitationTitledEnumItems {
-  /// `anyOf`.
+  /// `anyOf` (required).
   std::vector<McpElicitationConstOption> any_of;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationTitledEnumItems&, const McpElicitationTitledEnumItems&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationTitledEnumItems& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationTitledEnumItems& x);
 };
 
+/// `McpElicitationTitledMultiSelectEnumSchema` of the app-server schema.
 struct McpElicitationTitledMultiSelectEnumSchema {
-  /// `default`.
+  /// `default` (optional, may be null).
   Nullable<std::vector<std::string>> default_;
+  /// `description` (optional, may be null).
   Nullable<std::string> description;
+  /// `items` (required).
   McpElicitationTitledEnumItems items;
-  /// `maxItems`.
+  /// `maxItems` (optional, may be null).
   Nullable<std::int64_t> max_items;
-  /// `minItems`.
+  /// `minItems` (optional, may be null).
   Nullable<std::int64_t> min_items;
+  /// `title` (optional, may be null).
   Nullable<std::string> title;
+  /// `type` (required).
   McpElicitationArrayType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationTitledMultiSelectEnumSchema&, const McpElicitationTitledMultiSelectEnumSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationTitledMultiSelectEnumSchema& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationTitledMultiSelectEnumSchema& x);
 };
 
+/// `McpElicitationMultiSelectEnumSchema` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct McpElicitationMultiSelectEnumSchema : OneOf<McpElicitationUntitledMultiSelectEnumSchema, McpElicitationTitledMultiSelectEnumSchema, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `McpElicitationUntitledMultiSelectEnumSchema` (the first alternative).
   McpElicitationMultiSelectEnumSchema();
-  McpElicitationMultiSelectEnumSchema(const McpElicitationMultiSelectEnumSchema&);
-  McpElicitationMultiSelectEnumSchema(McpElicitationMultiSelectEnumSchema&&) noexcept;
-  McpElicitationMultiSelectEnumSchema& operator=(const McpElicitationMultiSelectEnumSchema&);
-  McpElicitationMultiSelectEnumSchema& operator=(McpElicitationMultiSelectEnumSchema&&) noexcept;
+  /// Copies the active alternative of `other`.
+  McpElicitationMultiSelectEnumSchema(const McpElicitationMultiSelectEnumSchema& other);
+  /// Moves the active alternative of `other` in.
+  McpElicitationMultiSelectEnumSchema(McpElicitationMultiSelectEnumSchema&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  McpElicitationMultiSelectEnumSchema& operator=(const McpElicitationMultiSelectEnumSchema& other);
+  /// Moves the active alternative of `other` in.
+  McpElicitationMultiSelectEnumSchema& operator=(McpElicitationMultiSelectEnumSchema&& other) noexcept;
+  /// Destroys the active alternative.
   ~McpElicitationMultiSelectEnumSchema();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const McpElicitationMultiSelectEnumSchema&, const McpElicitationMultiSelectEnumSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationMultiSelectEnumSchema& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const McpElicitationMultiSelectEnumSchema& x);
 };
 
+/// `McpElicitationLegacyTitledEnumSchema` of the app-server schema.
 struct McpElicitationLegacyTitledEnumSchema {
-  /// `default`.
+  /// `default` (optional, may be null).
   Nullable<std::string> default_;
+  /// `description` (optional, may be null).
   Nullable<std::string> description;
-  /// `enum`.
+  /// `enum` (required).
   std::vector<std::string> enum_;
-  /// `enumNames`.
+  /// `enumNames` (optional, may be null).
   Nullable<std::vector<std::string>> enum_names;
+  /// `title` (optional, may be null).
   Nullable<std::string> title;
+  /// `type` (required).
   McpElicitationStringType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationLegacyTitledEnumSchema&, const McpElicitationLegacyTitledEnumSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationLegacyTitledEnumSchema& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationLegacyTitledEnumSchema& x);
 };
 
+/// `McpElicitationEnumSchema` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct McpElicitationEnumSchema : OneOf<McpElicitationSingleSelectEnumSchema, McpElicitationMultiSelectEnumSchema, McpElicitationLegacyTitledEnumSchema, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `McpElicitationSingleSelectEnumSchema` (the first alternative).
   McpElicitationEnumSchema();
-  McpElicitationEnumSchema(const McpElicitationEnumSchema&);
-  McpElicitationEnumSchema(McpElicitationEnumSchema&&) noexcept;
-  McpElicitationEnumSchema& operator=(const McpElicitationEnumSchema&);
-  McpElicitationEnumSchema& operator=(McpElicitationEnumSchema&&) noexcept;
+  /// Copies the active alternative of `other`.
+  McpElicitationEnumSchema(const McpElicitationEnumSchema& other);
+  /// Moves the active alternative of `other` in.
+  McpElicitationEnumSchema(McpElicitationEnumSchema&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  McpElicitationEnumSchema& operator=(const McpElicitationEnumSchema& other);
+  /// Moves the active alternative of `other` in.
+  McpElicitationEnumSchema& operator=(McpElicitationEnumSchema&& other) noexcept;
+  /// Destroys the active alternative.
   ~McpElicitationEnumSchema();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const McpElicitationEnumSchema&, const McpElicitationEnumSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationEnumSchema& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const McpElicitationEnumSchema& x);
 };
 
+/// `McpElicitationStringFormat` of the app-server schema.
 /// Wire values: `"email" | "uri" | "date" | "date-time"`.
 struct McpElicitationStringFormat {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     email,  ///< `"email"`
     uri,  ///< `"uri"`
@@ -502,135 +732,203 @@ struct McpElicitationStringFormat {
     date_time,  ///< `"date-time"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpElicitationStringFormat() = default;
+  /// A known value.
   McpElicitationStringFormat(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpElicitationStringFormat from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpElicitationStringFormat&, const McpElicitationStringFormat&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationStringFormat& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpElicitationStringFormat& x);
 };
 
+/// `McpElicitationStringSchema` of the app-server schema.
 struct McpElicitationStringSchema {
-  /// `default`.
+  /// `default` (optional, may be null).
   Nullable<std::string> default_;
+  /// `description` (optional, may be null).
   Nullable<std::string> description;
+  /// `format` (optional, may be null).
   Nullable<McpElicitationStringFormat> format;
-  /// `maxLength`.
+  /// `maxLength` (optional, may be null).
   Nullable<std::int64_t> max_length;
-  /// `minLength`.
+  /// `minLength` (optional, may be null).
   Nullable<std::int64_t> min_length;
+  /// `title` (optional, may be null).
   Nullable<std::string> title;
+  /// `type` (required).
   McpElicitationStringType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationStringSchema&, const McpElicitationStringSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationStringSchema& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationStringSchema& x);
 };
 
+/// `McpElicitationNumberType` of the app-server schema.
 /// Wire values: `"number" | "integer"`.
 struct McpElicitationNumberType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     number,  ///< `"number"`
     integer,  ///< `"integer"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpElicitationNumberType() = default;
+  /// A known value.
   McpElicitationNumberType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpElicitationNumberType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpElicitationNumberType&, const McpElicitationNumberType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationNumberType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpElicitationNumberType& x);
 };
 
+/// `McpElicitationNumberSchema` of the app-server schema.
 struct McpElicitationNumberSchema {
-  /// `default`.
+  /// `default` (optional, may be null).
   Nullable<double> default_;
+  /// `description` (optional, may be null).
   Nullable<std::string> description;
+  /// `maximum` (optional, may be null).
   Nullable<double> maximum;
+  /// `minimum` (optional, may be null).
   Nullable<double> minimum;
+  /// `title` (optional, may be null).
   Nullable<std::string> title;
+  /// `type` (required).
   McpElicitationNumberType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationNumberSchema&, const McpElicitationNumberSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationNumberSchema& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationNumberSchema& x);
 };
 
+/// `McpElicitationBooleanType` of the app-server schema.
 /// Wire values: `"boolean"`.
 struct McpElicitationBooleanType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     boolean,  ///< `"boolean"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpElicitationBooleanType() = default;
+  /// A known value.
   McpElicitationBooleanType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpElicitationBooleanType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpElicitationBooleanType&, const McpElicitationBooleanType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationBooleanType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpElicitationBooleanType& x);
 };
 
+/// `McpElicitationBooleanSchema` of the app-server schema.
 struct McpElicitationBooleanSchema {
-  /// `default`.
+  /// `default` (optional, may be null).
   Nullable<bool> default_;
+  /// `description` (optional, may be null).
   Nullable<std::string> description;
+  /// `title` (optional, may be null).
   Nullable<std::string> title;
+  /// `type` (required).
   McpElicitationBooleanType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationBooleanSchema&, const McpElicitationBooleanSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationBooleanSchema& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationBooleanSchema& x);
 };
 
+/// `McpElicitationPrimitiveSchema` of the app-server schema.
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct McpElicitationPrimitiveSchema : OneOf<McpElicitationEnumSchema, McpElicitationStringSchema, McpElicitationNumberSchema, McpElicitationBooleanSchema, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `McpElicitationEnumSchema` (the first alternative).
   McpElicitationPrimitiveSchema();
-  McpElicitationPrimitiveSchema(const McpElicitationPrimitiveSchema&);
-  McpElicitationPrimitiveSchema(McpElicitationPrimitiveSchema&&) noexcept;
-  McpElicitationPrimitiveSchema& operator=(const McpElicitationPrimitiveSchema&);
-  McpElicitationPrimitiveSchema& operator=(McpElicitationPrimitiveSchema&&) noexcept;
+  /// Copies the active alternative of `other`.
+  McpElicitationPrimitiveSchema(const McpElicitationPrimitiveSchema& other);
+  /// Moves the active alternative of `other` in.
+  McpElicitationPrimitiveSchema(McpElicitationPrimitiveSchema&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  McpElicitationPrimitiveSchema& operator=(const McpElicitationPrimitiveSchema& other);
+  /// Moves the active alternative of `other` in.
+  McpElicitationPrimitiveSchema& operator=(McpElicitationPrimitiveSchema&& other) noexcept;
+  /// Destroys the active alternative.
   ~McpElicitationPrimitiveSchema();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const McpElicitationPrimitiveSchema&, const McpElicitationPrimitiveSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationPrimitiveSchema& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const McpElicitationPrimitiveSchema& x);
 };
 
+/// `McpElicitationObjectType` of the app-server schema.
 /// Wire values: `"object"`.
 struct McpElicitationObjectType {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     object,  ///< `"object"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpElicitationObjectType() = default;
+  /// A known value.
   McpElicitationObjectType(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpElicitationObjectType from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpElicitationObjectType&, const McpElicitationObjectType&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationObjectType& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpElicitationObjectType& x);
 };
 
@@ -639,27 +937,35 @@ struct McpElicitationObjectType {
 /// This matches the `requestedSchema` shape from the MCP 2025-11-25 `ElicitRequestFormParams`
 /// schema.
 struct McpElicitationSchema {
-  /// `$schema`.
+  /// `$schema` (optional, may be null).
   Nullable<std::string> schema;
+  /// `properties` (required).
   std::map<std::string, McpElicitationPrimitiveSchema> properties;
+  /// `required` (optional, may be null).
   Nullable<std::vector<std::string>> required;
+  /// `type` (required).
   McpElicitationObjectType type;
 
+  /// Member-wise equality.
   friend bool operator==(const McpElicitationSchema&, const McpElicitationSchema&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpElicitationSchema& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpElicitationSchema& x);
 };
 
 /// Variant `mode: "form"` of `McpServerElicitationRequestParams`.
 struct FormMcpServerElicitationRequestParams {
-  /// `_meta`.
+  /// `_meta` (optional).
   std::optional<boost::json::value> meta;
+  /// `message` (required).
   std::string message;
-  /// `requestedSchema`.
+  /// `requestedSchema` (required).
   McpElicitationSchema requested_schema;
-  /// `serverName`.
+  /// `serverName` (required).
   std::string server_name;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
   /// `turnId`. Active Codex turn when this elicitation was observed, if app-server could correlate
   /// one.
@@ -669,21 +975,26 @@ struct FormMcpServerElicitationRequestParams {
   /// is app-server correlation rather than part of the protocol identity of the elicitation itself.
   Nullable<std::string> turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const FormMcpServerElicitationRequestParams&, const FormMcpServerElicitationRequestParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FormMcpServerElicitationRequestParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const FormMcpServerElicitationRequestParams& x);
 };
 
 /// Variant `mode: "openai/form"` of `McpServerElicitationRequestParams`.
 struct OpenaiSlashFormMcpServerElicitationRequestParams {
-  /// `_meta`.
+  /// `_meta` (optional).
   std::optional<boost::json::value> meta;
+  /// `message` (required).
   std::string message;
-  /// `requestedSchema`.
+  /// `requestedSchema` (required).
   boost::json::value requested_schema;
-  /// `serverName`.
+  /// `serverName` (required).
   std::string server_name;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
   /// `turnId`. Active Codex turn when this elicitation was observed, if app-server could correlate
   /// one.
@@ -693,21 +1004,26 @@ struct OpenaiSlashFormMcpServerElicitationRequestParams {
   /// is app-server correlation rather than part of the protocol identity of the elicitation itself.
   Nullable<std::string> turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const OpenaiSlashFormMcpServerElicitationRequestParams&, const OpenaiSlashFormMcpServerElicitationRequestParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, OpenaiSlashFormMcpServerElicitationRequestParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const OpenaiSlashFormMcpServerElicitationRequestParams& x);
 };
 
 /// Variant `mode: "openaiForm"` of `McpServerElicitationRequestParams`.
 struct OpenaiFormMcpServerElicitationRequestParams {
-  /// `_meta`.
+  /// `_meta` (optional).
   std::optional<boost::json::value> meta;
+  /// `message` (required).
   std::string message;
-  /// `requestedSchema`.
+  /// `requestedSchema` (required).
   boost::json::value requested_schema;
-  /// `serverName`.
+  /// `serverName` (required).
   std::string server_name;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
   /// `turnId`. Active Codex turn when this elicitation was observed, if app-server could correlate
   /// one.
@@ -717,21 +1033,26 @@ struct OpenaiFormMcpServerElicitationRequestParams {
   /// is app-server correlation rather than part of the protocol identity of the elicitation itself.
   Nullable<std::string> turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const OpenaiFormMcpServerElicitationRequestParams&, const OpenaiFormMcpServerElicitationRequestParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, OpenaiFormMcpServerElicitationRequestParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const OpenaiFormMcpServerElicitationRequestParams& x);
 };
 
 /// Variant `mode: "url"` of `McpServerElicitationRequestParams`.
 struct UrlMcpServerElicitationRequestParams {
-  /// `_meta`.
+  /// `_meta` (optional).
   std::optional<boost::json::value> meta;
-  /// `elicitationId`.
+  /// `elicitationId` (required).
   std::string elicitation_id;
+  /// `message` (required).
   std::string message;
-  /// `serverName`.
+  /// `serverName` (required).
   std::string server_name;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
   /// `turnId`. Active Codex turn when this elicitation was observed, if app-server could correlate
   /// one.
@@ -740,173 +1061,254 @@ struct UrlMcpServerElicitationRequestParams {
   /// identified by the MCP server request id. It may be triggered during a turn, but turn context
   /// is app-server correlation rather than part of the protocol identity of the elicitation itself.
   Nullable<std::string> turn_id;
+  /// `url` (required).
   std::string url;
 
+  /// Member-wise equality.
   friend bool operator==(const UrlMcpServerElicitationRequestParams&, const UrlMcpServerElicitationRequestParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UrlMcpServerElicitationRequestParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const UrlMcpServerElicitationRequestParams& x);
 };
 
+/// The params of the `mcpServer/elicitation/request` server request (server to client).
 /// Tagged by `mode`; an unknown `mode` is kept as `UnknownVariant`.
 struct McpServerElicitationRequestParams : OneOf<FormMcpServerElicitationRequestParams, OpenaiSlashFormMcpServerElicitationRequestParams, OpenaiFormMcpServerElicitationRequestParams, UrlMcpServerElicitationRequestParams, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `FormMcpServerElicitationRequestParams` (the first alternative).
   McpServerElicitationRequestParams();
-  McpServerElicitationRequestParams(const McpServerElicitationRequestParams&);
-  McpServerElicitationRequestParams(McpServerElicitationRequestParams&&) noexcept;
-  McpServerElicitationRequestParams& operator=(const McpServerElicitationRequestParams&);
-  McpServerElicitationRequestParams& operator=(McpServerElicitationRequestParams&&) noexcept;
+  /// Copies the active alternative of `other`.
+  McpServerElicitationRequestParams(const McpServerElicitationRequestParams& other);
+  /// Moves the active alternative of `other` in.
+  McpServerElicitationRequestParams(McpServerElicitationRequestParams&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  McpServerElicitationRequestParams& operator=(const McpServerElicitationRequestParams& other);
+  /// Moves the active alternative of `other` in.
+  McpServerElicitationRequestParams& operator=(McpServerElicitationRequestParams&& other) noexcept;
+  /// Destroys the active alternative.
   ~McpServerElicitationRequestParams();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const McpServerElicitationRequestParams&, const McpServerElicitationRequestParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpServerElicitationRequestParams& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const McpServerElicitationRequestParams& x);
 };
 
+/// `McpServerElicitationAction` of the app-server schema.
 /// Wire values: `"accept" | "decline" | "cancel"`.
 struct McpServerElicitationAction {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     accept,  ///< `"accept"`
     decline,  ///< `"decline"`
     cancel,  ///< `"cancel"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   McpServerElicitationAction() = default;
+  /// A known value.
   McpServerElicitationAction(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static McpServerElicitationAction from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const McpServerElicitationAction&, const McpServerElicitationAction&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpServerElicitationAction& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const McpServerElicitationAction& x);
 };
 
+/// The client's reply to the `mcpServer/elicitation/request` server request.
 struct McpServerElicitationRequestResponse {
   /// `_meta`. Optional client metadata for form-mode action handling.
   std::optional<boost::json::value> meta;
+  /// `action` (required).
   McpServerElicitationAction action;
   /// Structured user input for accepted elicitations, mirroring RMCP `CreateElicitationResult`.
   ///
   /// This is nullable because decline/cancel responses have no content.
   std::optional<boost::json::value> content;
 
+  /// Member-wise equality.
   friend bool operator==(const McpServerElicitationRequestResponse&, const McpServerElicitationRequestResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, McpServerElicitationRequestResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const McpServerElicitationRequestResponse& x);
 };
 
+/// The params of the `item/permissions/requestApproval` server request (server to client).
 struct PermissionsRequestApprovalParams {
+  /// `cwd` (required).
   LegacyAppPathString cwd;
-  /// `environmentId`.
+  /// `environmentId` (optional, may be null).
   Nullable<std::string> environment_id;
-  /// `itemId`.
+  /// `itemId` (required).
   std::string item_id;
+  /// `permissions` (required).
   RequestPermissionProfile permissions;
+  /// `reason` (optional, may be null).
   Nullable<std::string> reason;
   /// `startedAtMs`. Unix timestamp (in milliseconds) when this approval request started.
   std::int64_t started_at_ms = 0;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const PermissionsRequestApprovalParams&, const PermissionsRequestApprovalParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, PermissionsRequestApprovalParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const PermissionsRequestApprovalParams& x);
 };
 
+/// `GrantedPermissionProfile` of the app-server schema.
 struct GrantedPermissionProfile {
-  /// `fileSystem`.
+  /// `fileSystem` (optional, may be null).
   Nullable<AdditionalFileSystemPermissions> file_system;
+  /// `network` (optional, may be null).
   Nullable<AdditionalNetworkPermissions> network;
 
+  /// Member-wise equality.
   friend bool operator==(const GrantedPermissionProfile&, const GrantedPermissionProfile&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, GrantedPermissionProfile& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const GrantedPermissionProfile& x);
 };
 
+/// `PermissionGrantScope` of the app-server schema.
 /// Wire values: `"turn" | "session"`.
 struct PermissionGrantScope {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     turn,  ///< `"turn"`
     session,  ///< `"session"`
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   PermissionGrantScope() = default;
+  /// A known value.
   PermissionGrantScope(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static PermissionGrantScope from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const PermissionGrantScope&, const PermissionGrantScope&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, PermissionGrantScope& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const PermissionGrantScope& x);
 };
 
+/// The client's reply to the `item/permissions/requestApproval` server request.
 struct PermissionsRequestApprovalResponse {
+  /// `permissions` (required).
   GrantedPermissionProfile permissions;
+  /// `scope` (optional).
   std::optional<PermissionGrantScope> scope;
   /// `strictAutoReview`. Review every subsequent command in this turn before normal sandboxed
   /// execution.
   Nullable<bool> strict_auto_review;
 
+  /// Member-wise equality.
   friend bool operator==(const PermissionsRequestApprovalResponse&, const PermissionsRequestApprovalResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, PermissionsRequestApprovalResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const PermissionsRequestApprovalResponse& x);
 };
 
+/// The params of the `item/tool/call` server request (server to client).
 struct DynamicToolCallParams {
+  /// `arguments` (required).
   boost::json::value arguments;
-  /// `callId`.
+  /// `callId` (required).
   std::string call_id;
-  /// `namespace`.
+  /// `namespace` (optional, may be null).
   Nullable<std::string> namespace_;
-  /// `threadId`.
+  /// `threadId` (required).
   std::string thread_id;
+  /// `tool` (required).
   std::string tool;
-  /// `turnId`.
+  /// `turnId` (required).
   std::string turn_id;
 
+  /// Member-wise equality.
   friend bool operator==(const DynamicToolCallParams&, const DynamicToolCallParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DynamicToolCallParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const DynamicToolCallParams& x);
 };
 
+/// The client's reply to the `item/tool/call` server request.
 struct DynamicToolCallResponse {
-  /// `contentItems`.
+  /// `contentItems` (required).
   std::vector<DynamicToolCallOutputContentItem> content_items;
+  /// `success` (required).
   bool success = false;
 
+  /// Member-wise equality.
   friend bool operator==(const DynamicToolCallResponse&, const DynamicToolCallResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DynamicToolCallResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const DynamicToolCallResponse& x);
 };
 
+/// `ChatgptAuthTokensRefreshReason` of the app-server schema.
 /// Wire values: `"unauthorized"`.
 struct ChatgptAuthTokensRefreshReason {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     unauthorized,  ///< `"unauthorized"` Codex attempted a backend request and received `401 Unauthorized`.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ChatgptAuthTokensRefreshReason() = default;
+  /// A known value.
   ChatgptAuthTokensRefreshReason(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ChatgptAuthTokensRefreshReason from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ChatgptAuthTokensRefreshReason&, const ChatgptAuthTokensRefreshReason&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptAuthTokensRefreshReason& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ChatgptAuthTokensRefreshReason& x);
 };
 
+/// The params of the `account/chatgptAuthTokens/refresh` server request (server to client).
 struct ChatgptAuthTokensRefreshParams {
   /// `previousAccountId`. Workspace/account identifier that Codex was previously using.
   ///
@@ -916,91 +1318,139 @@ struct ChatgptAuthTokensRefreshParams {
   /// This may be `null` when the prior auth state did not include a workspace identifier
   /// (`chatgpt_account_id`).
   Nullable<std::string> previous_account_id;
+  /// `reason` (required).
   ChatgptAuthTokensRefreshReason reason;
 
+  /// Member-wise equality.
   friend bool operator==(const ChatgptAuthTokensRefreshParams&, const ChatgptAuthTokensRefreshParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptAuthTokensRefreshParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ChatgptAuthTokensRefreshParams& x);
 };
 
+/// The client's reply to the `account/chatgptAuthTokens/refresh` server request.
 struct ChatgptAuthTokensRefreshResponse {
-  /// `accessToken`.
+  /// `accessToken` (required).
   std::string access_token;
-  /// `chatgptAccountId`.
+  /// `chatgptAccountId` (required).
   std::string chatgpt_account_id;
-  /// `chatgptPlanType`.
+  /// `chatgptPlanType` (optional, may be null).
   Nullable<std::string> chatgpt_plan_type;
 
+  /// Member-wise equality.
   friend bool operator==(const ChatgptAuthTokensRefreshResponse&, const ChatgptAuthTokensRefreshResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ChatgptAuthTokensRefreshResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ChatgptAuthTokensRefreshResponse& x);
 };
 
+/// The params of the `attestation/generate` server request (server to client).
 struct AttestationGenerateParams {
 
+  /// Member-wise equality.
   friend bool operator==(const AttestationGenerateParams&, const AttestationGenerateParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AttestationGenerateParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AttestationGenerateParams& x);
 };
 
+/// The client's reply to the `attestation/generate` server request.
 struct AttestationGenerateResponse {
   /// Opaque client attestation token.
   std::string token;
 
+  /// Member-wise equality.
   friend bool operator==(const AttestationGenerateResponse&, const AttestationGenerateResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AttestationGenerateResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AttestationGenerateResponse& x);
 };
 
 /// Variant `type: "add"` of `FileChange`.
 struct AddFileChange {
+  /// `content` (required).
   std::string content;
 
+  /// Member-wise equality.
   friend bool operator==(const AddFileChange&, const AddFileChange&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, AddFileChange& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const AddFileChange& x);
 };
 
 /// Variant `type: "delete"` of `FileChange`.
 struct DeleteFileChange {
+  /// `content` (required).
   std::string content;
 
+  /// Member-wise equality.
   friend bool operator==(const DeleteFileChange&, const DeleteFileChange&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DeleteFileChange& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const DeleteFileChange& x);
 };
 
 /// Variant `type: "update"` of `FileChange`.
 struct UpdateFileChange {
+  /// `move_path` (optional, may be null).
   Nullable<std::string> move_path;
+  /// `unified_diff` (required).
   std::string unified_diff;
 
+  /// Member-wise equality.
   friend bool operator==(const UpdateFileChange&, const UpdateFileChange&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UpdateFileChange& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const UpdateFileChange& x);
 };
 
+/// `FileChange` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct FileChange : OneOf<AddFileChange, DeleteFileChange, UpdateFileChange, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `AddFileChange` (the first alternative).
   FileChange();
-  FileChange(const FileChange&);
-  FileChange(FileChange&&) noexcept;
-  FileChange& operator=(const FileChange&);
-  FileChange& operator=(FileChange&&) noexcept;
+  /// Copies the active alternative of `other`.
+  FileChange(const FileChange& other);
+  /// Moves the active alternative of `other` in.
+  FileChange(FileChange&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  FileChange& operator=(const FileChange& other);
+  /// Moves the active alternative of `other` in.
+  FileChange& operator=(FileChange&& other) noexcept;
+  /// Destroys the active alternative.
   ~FileChange();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const FileChange&, const FileChange&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, FileChange& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const FileChange& x);
 };
 
+/// The params of the `applyPatchApproval` server request (server to client).
 struct ApplyPatchApprovalParams {
   /// `callId`. Use to correlate this with [codex_protocol::protocol::PatchApplyBeginEvent] and
   /// [codex_protocol::protocol::PatchApplyEndEvent].
   std::string call_id;
-  /// `conversationId`.
+  /// `conversationId` (required).
   ThreadId conversation_id;
-  /// `fileChanges`.
+  /// `fileChanges` (required).
   std::map<std::string, FileChange> file_changes;
   /// `grantRoot`. When set, the agent is asking the user to allow writes under this root for the
   /// remainder of the session (unclear if this is honored today).
@@ -1008,13 +1458,18 @@ struct ApplyPatchApprovalParams {
   /// Optional explanatory reason (e.g. request for extra write access).
   Nullable<std::string> reason;
 
+  /// Member-wise equality.
   friend bool operator==(const ApplyPatchApprovalParams&, const ApplyPatchApprovalParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ApplyPatchApprovalParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ApplyPatchApprovalParams& x);
 };
 
 /// The string values of `ReviewDecision`.
 struct ReviewDecisionValue {
+  /// The known values, then `unknown` for any other wire string.
   enum Value : std::uint8_t {
     approved,  ///< `"approved"` User has approved this command and the agent should execute it.
     approved_for_session,  ///< `"approved_for_session"` User has approved this request and wants future prompts in the same session-scoped approval cache to be automatically approved for the remainder of the session.
@@ -1023,17 +1478,23 @@ struct ReviewDecisionValue {
     abort,  ///< `"abort"` User has denied this command and the agent should not do anything until the user's next command.
     unknown,  ///< a value this SDK does not know (see `raw`)
   };
-  Value value = unknown;
+  Value value = unknown;  ///< the value (`unknown`: see `raw`)
   std::string raw;  ///< the wire string when `value == unknown`
 
+  /// `unknown`, with an empty `raw`.
   ReviewDecisionValue() = default;
+  /// A known value.
   ReviewDecisionValue(Value v) noexcept : value(v) {}
   /// The wire string (`raw` for an unknown value).
   std::string_view wire() const noexcept;
   /// The value for a wire string (`unknown` + `raw` when not known).
   static ReviewDecisionValue from_wire(std::string_view s);
+  /// Equal when `value` and `raw` are.
   friend bool operator==(const ReviewDecisionValue&, const ReviewDecisionValue&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReviewDecisionValue& out, ParseError* error);
+  /// `x` as its wire string.
   friend boost::json::value to_json(const ReviewDecisionValue& x);
 };
 
@@ -1041,20 +1502,30 @@ struct ReviewDecisionValue {
 /// matching commands are permitted.
 /// Variant `{"approved_execpolicy_amendment": ...}` of `ReviewDecision`.
 struct ApprovedExecpolicyAmendmentReviewDecision {
+  /// `proposed_execpolicy_amendment` (required).
   std::vector<std::string> proposed_execpolicy_amendment;
 
+  /// Member-wise equality.
   friend bool operator==(const ApprovedExecpolicyAmendmentReviewDecision&, const ApprovedExecpolicyAmendmentReviewDecision&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ApprovedExecpolicyAmendmentReviewDecision& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ApprovedExecpolicyAmendmentReviewDecision& x);
 };
 
 /// User chose to persist a network policy rule (allow/deny) for future requests to the same host.
 /// Variant `{"network_policy_amendment": ...}` of `ReviewDecision`.
 struct NetworkPolicyAmendmentReviewDecision {
+  /// `network_policy_amendment` (required).
   NetworkPolicyAmendment network_policy_amendment;
 
+  /// Member-wise equality.
   friend bool operator==(const NetworkPolicyAmendmentReviewDecision&, const NetworkPolicyAmendmentReviewDecision&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, NetworkPolicyAmendmentReviewDecision& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const NetworkPolicyAmendmentReviewDecision& x);
 };
 
@@ -1062,10 +1533,15 @@ struct NetworkPolicyAmendmentReviewDecision {
 /// session and try something else.
 /// Variant `{"denied": ...}` of `ReviewDecision`.
 struct DeniedReviewDecision {
+  /// `rejection` (required).
   std::string rejection;
 
+  /// Member-wise equality.
   friend bool operator==(const DeniedReviewDecision&, const DeniedReviewDecision&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, DeniedReviewDecision& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const DeniedReviewDecision& x);
 };
 
@@ -1073,107 +1549,172 @@ struct DeniedReviewDecision {
 /// Recognised by shape; anything else is kept as `UnknownVariant`.
 struct ReviewDecision : OneOf<ReviewDecisionValue, ApprovedExecpolicyAmendmentReviewDecision, NetworkPolicyAmendmentReviewDecision, DeniedReviewDecision, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `ReviewDecisionValue` (the first alternative).
   ReviewDecision();
-  ReviewDecision(const ReviewDecision&);
-  ReviewDecision(ReviewDecision&&) noexcept;
-  ReviewDecision& operator=(const ReviewDecision&);
-  ReviewDecision& operator=(ReviewDecision&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ReviewDecision(const ReviewDecision& other);
+  /// Moves the active alternative of `other` in.
+  ReviewDecision(ReviewDecision&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ReviewDecision& operator=(const ReviewDecision& other);
+  /// Moves the active alternative of `other` in.
+  ReviewDecision& operator=(ReviewDecision&& other) noexcept;
+  /// Destroys the active alternative.
   ~ReviewDecision();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ReviewDecision&, const ReviewDecision&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReviewDecision& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ReviewDecision& x);
 };
 
+/// The client's reply to the `applyPatchApproval` server request.
 struct ApplyPatchApprovalResponse {
+  /// `decision` (required).
   ReviewDecision decision;
 
+  /// Member-wise equality.
   friend bool operator==(const ApplyPatchApprovalResponse&, const ApplyPatchApprovalResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ApplyPatchApprovalResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ApplyPatchApprovalResponse& x);
 };
 
 /// Variant `type: "read"` of `ParsedCommand`.
 struct ReadParsedCommand {
+  /// `cmd` (required).
   std::string cmd;
+  /// `name` (required).
   std::string name;
   /// (Best effort) Path to the file being read by the command. When possible, this is an absolute
   /// path, though when relative, it should be resolved against the `cwd`` that will be used to run
   /// the command to derive the absolute path.
   std::string path;
 
+  /// Member-wise equality.
   friend bool operator==(const ReadParsedCommand&, const ReadParsedCommand&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ReadParsedCommand& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ReadParsedCommand& x);
 };
 
 /// Variant `type: "list_files"` of `ParsedCommand`.
 struct ListFilesParsedCommand {
+  /// `cmd` (required).
   std::string cmd;
+  /// `path` (optional, may be null).
   Nullable<std::string> path;
 
+  /// Member-wise equality.
   friend bool operator==(const ListFilesParsedCommand&, const ListFilesParsedCommand&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ListFilesParsedCommand& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ListFilesParsedCommand& x);
 };
 
 /// Variant `type: "search"` of `ParsedCommand`.
 struct SearchParsedCommand {
+  /// `cmd` (required).
   std::string cmd;
+  /// `path` (optional, may be null).
   Nullable<std::string> path;
+  /// `query` (optional, may be null).
   Nullable<std::string> query;
 
+  /// Member-wise equality.
   friend bool operator==(const SearchParsedCommand&, const SearchParsedCommand&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, SearchParsedCommand& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const SearchParsedCommand& x);
 };
 
 /// Variant `type: "unknown"` of `ParsedCommand`.
 struct UnknownParsedCommand {
+  /// `cmd` (required).
   std::string cmd;
 
+  /// Member-wise equality.
   friend bool operator==(const UnknownParsedCommand&, const UnknownParsedCommand&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, UnknownParsedCommand& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const UnknownParsedCommand& x);
 };
 
+/// `ParsedCommand` of the app-server schema.
 /// Tagged by `type`; an unknown `type` is kept as `UnknownVariant`.
 struct ParsedCommand : OneOf<ReadParsedCommand, ListFilesParsedCommand, SearchParsedCommand, UnknownParsedCommand, UnknownVariant> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `ReadParsedCommand` (the first alternative).
   ParsedCommand();
-  ParsedCommand(const ParsedCommand&);
-  ParsedCommand(ParsedCommand&&) noexcept;
-  ParsedCommand& operator=(const ParsedCommand&);
-  ParsedCommand& operator=(ParsedCommand&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ParsedCommand(const ParsedCommand& other);
+  /// Moves the active alternative of `other` in.
+  ParsedCommand(ParsedCommand&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ParsedCommand& operator=(const ParsedCommand& other);
+  /// Moves the active alternative of `other` in.
+  ParsedCommand& operator=(ParsedCommand&& other) noexcept;
+  /// Destroys the active alternative.
   ~ParsedCommand();
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const ParsedCommand&, const ParsedCommand&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ParsedCommand& out, ParseError* error);
+  /// The active alternative as wire JSON (an `UnknownVariant` as received).
   friend boost::json::value to_json(const ParsedCommand& x);
 };
 
+/// The params of the `execCommandApproval` server request (server to client).
 struct ExecCommandApprovalParams {
   /// `approvalId`. Identifier for this specific approval callback.
   Nullable<std::string> approval_id;
   /// `callId`. Use to correlate this with [codex_protocol::protocol::ExecCommandBeginEvent] and
   /// [codex_protocol::protocol::ExecCommandEndEvent].
   std::string call_id;
+  /// `command` (required).
   std::vector<std::string> command;
-  /// `conversationId`.
+  /// `conversationId` (required).
   ThreadId conversation_id;
+  /// `cwd` (required).
   std::string cwd;
-  /// `parsedCmd`.
+  /// `parsedCmd` (required).
   std::vector<ParsedCommand> parsed_cmd;
+  /// `reason` (optional, may be null).
   Nullable<std::string> reason;
 
+  /// Member-wise equality.
   friend bool operator==(const ExecCommandApprovalParams&, const ExecCommandApprovalParams&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExecCommandApprovalParams& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExecCommandApprovalParams& x);
 };
 
+/// The client's reply to the `execCommandApproval` server request.
 struct ExecCommandApprovalResponse {
+  /// `decision` (required).
   ReviewDecision decision;
 
+  /// Member-wise equality.
   friend bool operator==(const ExecCommandApprovalResponse&, const ExecCommandApprovalResponse&) = default;
+  /// Reads `out` from `v` leniently (never throws on content); false on a mismatch,
+  /// with the first problem in `error` when given.
   friend bool from_json(const boost::json::value& v, ExecCommandApprovalResponse& out, ParseError* error);
+  /// `x` as a wire object (absent optionals left out, explicit nulls kept).
   friend boost::json::value to_json(const ExecCommandApprovalResponse& x);
 };
 
@@ -1190,11 +1731,17 @@ struct ServerRequestPayload : OneOf<std::monostate,
                                      ApplyPatchApprovalParams,
                                      ExecCommandApprovalParams> {
   using OneOf::OneOf;
+  /// Holds a value-initialized `std::monostate` (the first alternative).
   ServerRequestPayload();
-  ServerRequestPayload(const ServerRequestPayload&);
-  ServerRequestPayload(ServerRequestPayload&&) noexcept;
-  ServerRequestPayload& operator=(const ServerRequestPayload&);
-  ServerRequestPayload& operator=(ServerRequestPayload&&) noexcept;
+  /// Copies the active alternative of `other`.
+  ServerRequestPayload(const ServerRequestPayload& other);
+  /// Moves the active alternative of `other` in.
+  ServerRequestPayload(ServerRequestPayload&& other) noexcept;
+  /// Copies the active alternative of `other`.
+  ServerRequestPayload& operator=(const ServerRequestPayload& other);
+  /// Moves the active alternative of `other` in.
+  ServerRequestPayload& operator=(ServerRequestPayload&& other) noexcept;
+  /// Destroys the active alternative.
   ~ServerRequestPayload();
 };
 
@@ -1210,66 +1757,76 @@ extern const std::string_view known_server_request_methods[10];
 namespace methods {
 /// Sent when approval is requested for a specific command execution. This request is used for Turns
 /// started via turn/start.
+/// Traits of the `item/commandExecution/requestApproval` server request.
 struct ItemCommandExecutionRequestApproval {
-  static constexpr std::string_view name = "item/commandExecution/requestApproval";
-  using params = CommandExecutionRequestApprovalParams;
-  using result = CommandExecutionRequestApprovalResponse;
+  static constexpr std::string_view name = "item/commandExecution/requestApproval";  ///< the method
+  using params = CommandExecutionRequestApprovalParams;  ///< what the server sends
+  using result = CommandExecutionRequestApprovalResponse;  ///< what the client replies
 };
 /// Sent when approval is requested for a specific file change. This request is used for Turns
 /// started via turn/start.
+/// Traits of the `item/fileChange/requestApproval` server request.
 struct ItemFileChangeRequestApproval {
-  static constexpr std::string_view name = "item/fileChange/requestApproval";
-  using params = FileChangeRequestApprovalParams;
-  using result = FileChangeRequestApprovalResponse;
+  static constexpr std::string_view name = "item/fileChange/requestApproval";  ///< the method
+  using params = FileChangeRequestApprovalParams;  ///< what the server sends
+  using result = FileChangeRequestApprovalResponse;  ///< what the client replies
 };
 /// EXPERIMENTAL - Request input from the user for a tool call.
+/// Traits of the `item/tool/requestUserInput` server request.
 struct ItemToolRequestUserInput {
-  static constexpr std::string_view name = "item/tool/requestUserInput";
-  using params = ToolRequestUserInputParams;
-  using result = ToolRequestUserInputResponse;
+  static constexpr std::string_view name = "item/tool/requestUserInput";  ///< the method
+  using params = ToolRequestUserInputParams;  ///< what the server sends
+  using result = ToolRequestUserInputResponse;  ///< what the client replies
 };
 /// Request input for an MCP server elicitation.
+/// Traits of the `mcpServer/elicitation/request` server request.
 struct McpServerElicitationRequest {
-  static constexpr std::string_view name = "mcpServer/elicitation/request";
-  using params = McpServerElicitationRequestParams;
-  using result = McpServerElicitationRequestResponse;
+  static constexpr std::string_view name = "mcpServer/elicitation/request";  ///< the method
+  using params = McpServerElicitationRequestParams;  ///< what the server sends
+  using result = McpServerElicitationRequestResponse;  ///< what the client replies
 };
 /// Request approval for additional permissions from the user.
+/// Traits of the `item/permissions/requestApproval` server request.
 struct ItemPermissionsRequestApproval {
-  static constexpr std::string_view name = "item/permissions/requestApproval";
-  using params = PermissionsRequestApprovalParams;
-  using result = PermissionsRequestApprovalResponse;
+  static constexpr std::string_view name = "item/permissions/requestApproval";  ///< the method
+  using params = PermissionsRequestApprovalParams;  ///< what the server sends
+  using result = PermissionsRequestApprovalResponse;  ///< what the client replies
 };
 /// Execute a dynamic tool call on the client.
+/// Traits of the `item/tool/call` server request.
 struct ItemToolCall {
-  static constexpr std::string_view name = "item/tool/call";
-  using params = DynamicToolCallParams;
-  using result = DynamicToolCallResponse;
+  static constexpr std::string_view name = "item/tool/call";  ///< the method
+  using params = DynamicToolCallParams;  ///< what the server sends
+  using result = DynamicToolCallResponse;  ///< what the client replies
 };
+/// Traits of the `account/chatgptAuthTokens/refresh` server request.
 struct AccountChatgptAuthTokensRefresh {
-  static constexpr std::string_view name = "account/chatgptAuthTokens/refresh";
-  using params = ChatgptAuthTokensRefreshParams;
-  using result = ChatgptAuthTokensRefreshResponse;
+  static constexpr std::string_view name = "account/chatgptAuthTokens/refresh";  ///< the method
+  using params = ChatgptAuthTokensRefreshParams;  ///< what the server sends
+  using result = ChatgptAuthTokensRefreshResponse;  ///< what the client replies
 };
 /// Generate a fresh upstream attestation result on demand.
+/// Traits of the `attestation/generate` server request.
 struct AttestationGenerate {
-  static constexpr std::string_view name = "attestation/generate";
-  using params = AttestationGenerateParams;
-  using result = AttestationGenerateResponse;
+  static constexpr std::string_view name = "attestation/generate";  ///< the method
+  using params = AttestationGenerateParams;  ///< what the server sends
+  using result = AttestationGenerateResponse;  ///< what the client replies
 };
 /// Request to approve a patch. This request is used for Turns started via the legacy APIs (i.e.
 /// SendUserTurn, SendUserMessage).
+/// Traits of the `applyPatchApproval` server request.
 struct ApplyPatchApproval {
-  static constexpr std::string_view name = "applyPatchApproval";
-  using params = ApplyPatchApprovalParams;
-  using result = ApplyPatchApprovalResponse;
+  static constexpr std::string_view name = "applyPatchApproval";  ///< the method
+  using params = ApplyPatchApprovalParams;  ///< what the server sends
+  using result = ApplyPatchApprovalResponse;  ///< what the client replies
 };
 /// Request to exec a command. This request is used for Turns started via the legacy APIs (i.e.
 /// SendUserTurn, SendUserMessage).
+/// Traits of the `execCommandApproval` server request.
 struct ExecCommandApproval {
-  static constexpr std::string_view name = "execCommandApproval";
-  using params = ExecCommandApprovalParams;
-  using result = ExecCommandApprovalResponse;
+  static constexpr std::string_view name = "execCommandApproval";  ///< the method
+  using params = ExecCommandApprovalParams;  ///< what the server sends
+  using result = ExecCommandApprovalResponse;  ///< what the client replies
 };
 }  // namespace methods
 

@@ -18,6 +18,11 @@
 #include <utility>
 #include <variant>
 
+/// @namespace codex::types
+/// @brief The typed protocol models, generated from the app-server JSON Schema of the pinned
+/// Codex CLI (see docs/types.md): plain structs, enum structs and `OneOf` unions, each with a
+/// lenient `from_json` and a `to_json` that writes the wire names.
+
 namespace codex::types {
 
 /// The codex-cli version whose `app-server generate-json-schema` output these types come from.
@@ -39,14 +44,19 @@ using JsonValue = boost::json::value;
 template <class T>
 class Nullable {
  public:
-  using value_type = T;
+  using value_type = T;  ///< the type of the value
 
+  /// Absent.
   Nullable() = default;
+  /// Absent.
   Nullable(std::nullopt_t) noexcept {}
   /// An explicit `null`.
   Nullable(std::nullptr_t) noexcept : null_(true) {}
+  /// A copy of `v`.
   Nullable(const T& v) : v_(v) {}
+  /// `v`, moved in.
   Nullable(T&& v) : v_(std::move(v)) {}
+  /// A value constructed from `v` (anything `T` is constructible from).
   template <class U>
     requires(std::is_constructible_v<T, U &&> &&
              !std::is_same_v<std::remove_cvref_t<U>, Nullable> &&
@@ -55,33 +65,45 @@ class Nullable {
              !std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t>)
   Nullable(U&& v) : v_(std::in_place, std::forward<U>(v)) {}
 
+  /// Makes it an explicit `null`.
   Nullable& operator=(std::nullptr_t) noexcept {
     v_.reset();
     null_ = true;
     return *this;
   }
+  /// Makes it absent.
   Nullable& operator=(std::nullopt_t) noexcept {
     reset();
     return *this;
   }
 
+  /// True when there is a value (neither absent nor `null`).
   bool has_value() const noexcept { return v_.has_value(); }
+  /// `has_value()`.
   explicit operator bool() const noexcept { return v_.has_value(); }
   /// True when the value is an explicit `null`.
   bool is_null() const noexcept { return null_; }
   /// True when the value is absent (neither a value nor `null`).
   bool is_absent() const noexcept { return !v_ && !null_; }
 
+  /// The value (undefined behaviour without one, as for `std::optional`).
   T& operator*() & noexcept { return *v_; }
+  /// The value (undefined behaviour without one, as for `std::optional`).
   const T& operator*() const& noexcept { return *v_; }
+  /// The value's members (undefined behaviour without one).
   T* operator->() noexcept { return &*v_; }
+  /// The value's members (undefined behaviour without one).
   const T* operator->() const noexcept { return &*v_; }
+  /// The value; throws `std::bad_optional_access` without one.
   T& value() & { return v_.value(); }
+  /// The value; throws `std::bad_optional_access` without one.
   const T& value() const& { return v_.value(); }
+  /// The value, or `fallback` when absent or `null`.
   template <class U>
   T value_or(U&& fallback) const& {
     return v_.value_or(std::forward<U>(fallback));
   }
+  /// Constructs a value in place from `a` (no longer `null`) and returns it.
   template <class... A>
   T& emplace(A&&... a) {
     null_ = false;
@@ -95,6 +117,7 @@ class Nullable {
   /// The value as an `std::optional` (null and absent both empty).
   const std::optional<T>& as_optional() const noexcept { return v_; }
 
+  /// Equal when both hold equal values, both are `null`, or both are absent.
   friend bool operator==(const Nullable&, const Nullable&) = default;
 
  private:
@@ -102,10 +125,6 @@ class Nullable {
   bool null_ = false;  // only ever true while v_ is empty
 };
 
-/// Base of the generated unions: an `std::variant<Ts...>` (so `std::visit`, `std::get_if`,
-/// `std::holds_alternative` and `index()` work) that converts implicitly from exactly its
-/// alternatives. (Not `using variant::variant`: its converting constructor is costly to check in
-/// overload resolution, and every `to_json` call would pay for it.)
 namespace detail {
 /// `E` is the `Value` enumeration of the generated enum struct `T`.
 template <class E, class T>
@@ -120,12 +139,18 @@ struct enum_alternative<E, T, Ts...> {
 };
 }  // namespace detail
 
+/// Base of the generated unions: an `std::variant<Ts...>` (so `std::visit`, `std::get_if`,
+/// `std::holds_alternative` and `index()` work) that converts implicitly from exactly its
+/// alternatives. (Not `using variant::variant`: its converting constructor is costly to check in
+/// overload resolution, and every `to_json` call would pay for it.)
 template <class... Ts>
 class OneOf : public std::variant<Ts...> {
  public:
-  using variant_type = std::variant<Ts...>;
+  using variant_type = std::variant<Ts...>;  ///< the base variant
 
+  /// Holds a value-initialized first alternative.
   OneOf() = default;
+  /// Holds `a` (copied or moved), which must be one of the alternatives exactly.
   template <class A>
     requires(std::is_same_v<std::remove_cvref_t<A>, Ts> || ...)
   OneOf(A&& a) : variant_type(std::forward<A>(a)) {}
@@ -135,14 +160,17 @@ class OneOf : public std::variant<Ts...> {
     requires(std::is_enum_v<E> && (detail::enum_value_of<E, Ts> + ...) == 1)
   OneOf(E e)
       : variant_type(std::in_place_type<typename detail::enum_alternative<E, Ts...>::type>, e) {}
+  /// Holds an `A` constructed in place from `args`.
   template <class A, class... Args>
   explicit OneOf(std::in_place_type_t<A> t, Args&&... args)
       : variant_type(t, std::forward<Args>(args)...) {}
 
   /// The variant itself.
   variant_type& as_variant() noexcept { return *this; }
+  /// The variant itself.
   const variant_type& as_variant() const noexcept { return *this; }
 
+  /// Equal when the same alternative holds equal values.
   friend bool operator==(const OneOf&, const OneOf&) = default;
 };
 
@@ -160,8 +188,11 @@ struct UnknownVariant {
   /// The discriminator: the `type` (or other tag) of a tagged union, else empty.
   std::string type;
   boost::json::value raw;  ///< the value as received
+  /// Member-wise equality.
   friend bool operator==(const UnknownVariant&, const UnknownVariant&) = default;
+  /// Keeps `v` whole in `raw` (clears `type`); always true.
   friend bool from_json(const boost::json::value& v, UnknownVariant& out, ParseError* error);
+  /// `raw`, unchanged.
   friend boost::json::value to_json(const UnknownVariant& x);
 };
 
