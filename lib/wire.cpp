@@ -117,8 +117,13 @@ Input::Input(SkillInput item) : items_{std::move(item)} {}
 Input::Input(MentionInput item) : items_{std::move(item)} {}
 Input::Input(std::vector<InputItem> items) : items_(std::move(items)) {}
 Input::Input(std::initializer_list<InputItem> items) : items_(items) {}
+Input::Input(ExternalMessage message) : external_(std::move(message)) {}
 
 json::array Input::to_wire() const {
+  if (external_)
+    throw std::invalid_argument(
+        "an ExternalMessage is not user input: pass it alone to turn() or run() (steer() does "
+        "not take it)");
   if (items_.empty()) throw std::invalid_argument("input must contain at least one item");
   json::array a;
   a.reserve(items_.size());
@@ -344,6 +349,24 @@ void put_exclude_turns(json::object& p, const std::optional<bool>& include_turns
 void check_id(const std::string& id, const char* what) {
   if (id.empty()) throw std::invalid_argument(std::string(what) + " must not be empty");
 }
+// `toolOutput` of an external message: {"name", "namespace" (when set), "output"}.
+json::object tool_output_wire(const ExternalMessage& m) {
+  if (m.tool_name.find_first_not_of(" \t\n\r\f\v") == std::string::npos)
+    throw std::invalid_argument("ExternalMessage.tool_name must not be empty or blank");
+  json::object o{{"name", m.tool_name}};
+  put(o, "namespace", m.namespace_);
+  if (auto* text = std::get_if<std::string>(&m.content)) {
+    o["output"] = *text;
+  } else {
+    const auto& items = std::get<std::vector<json::object>>(m.content);
+    json::array a;
+    a.reserve(items.size());
+    for (const auto& item : items)
+      a.push_back(item);
+    o["output"] = std::move(a);
+  }
+  return o;
+}
 }  // namespace
 
 json::object thread_start_params(const ThreadStartOptions& o) {
@@ -423,7 +446,9 @@ json::object thread_list_params(const ThreadListOptions& o) {
 json::object turn_start_params(const std::string& thread_id, const Input& input,
                                const TurnOptions& o) {
   check_id(thread_id, "thread id");
-  json::object p{{"threadId", thread_id}, {"input", input.to_wire()}};
+  // An external message has no user input: `input: []` and the message as `toolOutput`.
+  const ExternalMessage* external = input.external_message();
+  json::object p{{"threadId", thread_id}, {"input", external ? json::array{} : input.to_wire()}};
   put_mode(p, o.approval_mode);
   put(p, "cwd", o.cwd);
   put(p, "effort", o.effort);
@@ -434,6 +459,8 @@ json::object turn_start_params(const std::string& thread_id, const Input& input,
   put(p, "serviceTier", o.service_tier);
   put(p, "summary", o.summary);
   put(p, "serviceTierForTurn", o.turn_service_tier);
+  if (external) p["toolOutput"] = tool_output_wire(*external);
+  put(p, "turnTrigger", o.source);
   return p;
 }
 
