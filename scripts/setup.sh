@@ -10,7 +10,8 @@ CLI_DIR="${CODEX_CPP_CLI_DIR:-$PWD/.codex-cli}"
 CODEX_BIN="$CLI_DIR/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
 
 packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev
-          libboost-filesystem1.81-dev catch2 libspdlog-dev python3 clang libclang-rt-14-dev)
+          libboost-filesystem1.81-dev catch2 libspdlog-dev libssl-dev python3 clang libclang-rt-14-dev
+          doxygen)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()

@@ -2,8 +2,9 @@
 #pragma once
 
 /// @file transport.hpp
-/// @brief The small interface a transport implements (stdio child process today; unix sockets
-/// and WebSockets plug in here without touching the engine).
+/// @brief The small interface a transport implements: the spawned child's stdio, and WebSocket
+/// connections over TCP (`ws://`), TLS (`wss://`) or a unix socket (`unix://`), all behind it
+/// without the engine knowing which; `CodexConfig::transport_factory` plugs in your own.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -19,6 +20,7 @@
 namespace codex {
 
 struct CodexConfig;
+struct TlsConfig;
 
 /// Receives complete messages (one JSON text each, without the newline) from a transport.
 class MessageSink {
@@ -61,16 +63,23 @@ class Transport {
 std::unique_ptr<Transport> make_stdio_transport(boost::asio::any_io_executor executor,
                                                 const CodexConfig& config);
 
-/// Makes the transport that connects to `config.endpoint` (`ws://` or `unix://`). Throws
-/// `std::invalid_argument` for an unsupported scheme.
+/// Makes the transport that connects to `config.endpoint` (`ws://`, `wss://` or `unix://`).
+/// Throws `std::invalid_argument` for an unsupported scheme or a malformed endpoint.
 std::unique_ptr<Transport> make_endpoint_transport(boost::asio::any_io_executor executor,
                                                    const CodexConfig& config);
 
 /// Health probe of a listening app-server: `GET /readyz` on `http_endpoint` (`http://HOST:PORT`
-/// or the `ws://HOST:PORT` endpoint itself). True on HTTP 200; false on any other answer, a
-/// connection failure, or when `timeout` passes. Never throws for network errors.
+/// or the `ws://HOST:PORT` endpoint itself; `https://` and `wss://` through a TLS terminator,
+/// with the certificate verified as the default `TlsConfig` says). True on HTTP 200; false on any
+/// other answer, a connection or certificate failure, or when `timeout` passes. Never throws for
+/// network errors.
 boost::asio::awaitable<bool> probe_ready(std::string http_endpoint,
                                          std::chrono::milliseconds timeout);
+
+/// `probe_ready` with the TLS settings of an `https://` or `wss://` endpoint (e.g. the client's
+/// `CodexConfig::tls`); they are ignored for the other schemes.
+boost::asio::awaitable<bool> probe_ready(std::string http_endpoint,
+                                         std::chrono::milliseconds timeout, TlsConfig tls);
 
 /// Resolves the codex binary as documented on `CodexConfig` (throws `CodexError` if none).
 std::string resolve_codex_bin(const CodexConfig& config);
