@@ -5,6 +5,9 @@
 
 #include <codex/errors.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -116,6 +119,10 @@ const std::string& AsyncTurnHandle::thread_id() const noexcept {
 
 awaitable<json::object> AsyncTurnHandle::steer(Input input, CallOptions opts) {
   if (!core_) throw std::logic_error("steer() on an empty AsyncTurnHandle");
+  if (input.external_message())
+    throw std::invalid_argument(
+        "steer() does not take an ExternalMessage: pass it to thread.turn() or run(), which "
+        "join the active turn");
   json::object p{{"threadId", core_->thread_id},
                  {"expectedTurnId", core_->turn_id},
                  {"input", input.to_wire()}};
@@ -125,9 +132,38 @@ awaitable<json::object> AsyncTurnHandle::steer(Input input, CallOptions opts) {
 
 awaitable<json::object> AsyncTurnHandle::interrupt(CallOptions opts) {
   if (!core_) throw std::logic_error("interrupt() on an empty AsyncTurnHandle");
-  json::object p{{"threadId", core_->thread_id}, {"turnId", core_->turn_id}};
   auto e = engine_;
-  co_return expect_object(co_await e->call("turn/interrupt", std::move(p), opts.timeout),
+  auto core = core_;
+  const json::object p{{"threadId", core->thread_id}, {"turnId", core->turn_id}};
+  try {
+    json::object first = p;
+    co_return expect_object(co_await e->call("turn/interrupt", std::move(first), opts.timeout),
+                            "turn/interrupt");
+  } catch (const InvalidRequestError&) {
+    // The server refuses to interrupt a turn it has not started yet ("no active turn to
+    // interrupt" before its `turn/started`, observed with 0.169.0). Unless the turn has started
+    // or ended, wait for its start and ask again.
+    if (core->state->started || core->state->completed) throw;
+  }
+  const auto wait_for = opts.timeout.value_or(e->config().request_timeout);
+  const auto deadline = detail::deadline_after(wait_for);
+  auto sub = e->subscribe(core->state);
+  while (!core->state->started && !core->state->completed) {
+    auto left = std::chrono::milliseconds(0);
+    if (deadline != detail::steady::time_point::max()) {
+      left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - detail::steady::now());
+      if (left.count() <= 0) throw TimeoutError("turn/interrupt", wait_for);
+    }
+    try {
+      if (!co_await sub->next(left)) break;
+    } catch (const TurnStalledError&) {
+      // The watchdog speaks to readers of the turn; this wait has its own deadline.
+    }
+  }
+  sub.reset();
+  json::object again = p;
+  co_return expect_object(co_await e->call("turn/interrupt", std::move(again), opts.timeout),
                           "turn/interrupt");
 }
 
@@ -203,19 +239,95 @@ asio::awaitable<TurnResult> collect_turn(std::shared_ptr<Engine> engine,
 AsyncThread::AsyncThread(std::shared_ptr<Engine> engine, std::string id, json::object response)
     : engine_(std::move(engine)), id_(std::move(id)), response_(std::move(response)) {}
 
+namespace {
+
+/// Runs `turn/start` apart from the caller (see AsyncThread::turn) and records the turn.
+awaitable<void> start_turn(std::shared_ptr<Engine> e, std::shared_ptr<detail::ThreadRecord> rec,
+                           std::shared_ptr<detail::TurnStartOp> op, json::object params,
+                           std::optional<std::chrono::milliseconds> timeout,
+                           ApprovalHandler handler) {
+  try {
+    auto res =
+        expect_object(co_await e->call("turn/start", std::move(params), timeout), "turn/start");
+    std::string turn_id;
+    if (auto* t = res.if_contains("turn"); t && t->is_object())
+      if (auto* id = t->get_object().if_contains("id"); id && id->is_string())
+        turn_id = std::string(id->get_string());
+    if (turn_id.empty()) throw ProtocolError("turn/start response has no turn.id");
+    if (handler) e->set_turn_handler(turn_id, std::move(handler));
+    rec->last_turn_id = turn_id;
+    op->turn_id = std::move(turn_id);
+  } catch (...) {
+    op->error = std::current_exception();
+  }
+  op->done = true;
+  --rec->starts_in_flight;
+  op->waiter.wake();
+  rec->wake_all();
+}
+
+[[noreturn]] void throw_aborted() {
+  throw boost::system::system_error(boost::asio::error::operation_aborted);
+}
+
+}  // namespace
+
 awaitable<AsyncTurnHandle> AsyncThread::turn(Input input, TurnOptions opts) {
   if (!engine_) throw std::logic_error("turn() on an empty AsyncThread");
   auto params = detail::turn_start_params(id_, input, opts);
   auto e = engine_;
-  auto res =
-      expect_object(co_await e->call("turn/start", std::move(params), opts.timeout), "turn/start");
-  std::string turn_id;
-  if (auto* t = res.if_contains("turn"); t && t->is_object())
-    if (auto* id = t->get_object().if_contains("id"); id && id->is_string())
-      turn_id = std::string(id->get_string());
-  if (turn_id.empty()) throw ProtocolError("turn/start response has no turn.id");
-  if (opts.approval_handler) e->set_turn_handler(turn_id, std::move(opts.approval_handler));
-  co_return AsyncTurnHandle(e, e->claim_turn(id_, std::move(turn_id)));
+  // The request runs in a coroutine of its own: if this caller is cancelled (or its wait times
+  // out) while `turn/start` is in flight, the turn the server starts is still recorded, and
+  // `last_turn()` hands it over (to interrupt it, or to read it).
+  // `opts.timeout` bounds this caller's wait; the request itself keeps at least the client's
+  // request deadline, so that a start given up on early is still answered and recorded.
+  const auto wait_for = opts.timeout.value_or(e->config().request_timeout);
+  std::optional<std::chrono::milliseconds> request_for;
+  if (opts.timeout && opts.timeout->count() > 0 && e->config().request_timeout.count() > 0)
+    request_for = std::max(*opts.timeout, e->config().request_timeout);
+  else if (opts.timeout)
+    request_for = std::chrono::milliseconds(0);  // no deadline
+  auto rec = e->thread_record(id_);
+  auto op = std::make_shared<detail::TurnStartOp>(e->executor());
+  ++rec->starts_in_flight;
+  auto task =
+      start_turn(e, rec, op, std::move(params), request_for, std::move(opts.approval_handler));
+  boost::asio::co_spawn(e->executor(), std::move(task), boost::asio::detached);
+  const auto deadline = detail::deadline_after(wait_for);
+  while (!op->done) {
+    auto [ec] =
+        co_await op->waiter.async_wait(deadline, boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (op->done) break;
+    if (ec == boost::asio::error::timed_out) throw TimeoutError("turn/start", wait_for);
+    if (ec == boost::asio::error::operation_aborted || co_await detail::is_cancelled())
+      throw_aborted();
+  }
+  if (op->error) std::rethrow_exception(op->error);
+  co_return AsyncTurnHandle(e, e->claim_turn(id_, op->turn_id));
+}
+
+awaitable<std::optional<AsyncTurnHandle>> AsyncThread::last_turn(CallOptions opts) {
+  if (!engine_) throw std::logic_error("last_turn() on an empty AsyncThread");
+  auto e = engine_;
+  auto rec = e->thread_record(id_);
+  const auto timeout = opts.timeout.value_or(e->config().request_timeout);
+  const auto deadline = detail::deadline_after(timeout);
+  while (rec->starts_in_flight > 0) {
+    detail::Waiter w(e->executor());
+    struct Listed {
+      detail::ThreadRecord& r;
+      detail::Waiter* w;
+      ~Listed() { std::erase(r.waiters, w); }
+    } listed{*rec, &w};
+    rec->waiters.push_back(&w);
+    auto [ec] = co_await w.async_wait(deadline, boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (rec->starts_in_flight == 0) break;
+    if (ec == boost::asio::error::timed_out) throw TimeoutError("last_turn", timeout);
+    if (ec == boost::asio::error::operation_aborted || co_await detail::is_cancelled())
+      throw_aborted();
+  }
+  if (rec->last_turn_id.empty()) co_return std::nullopt;
+  co_return AsyncTurnHandle(e, e->claim_turn(id_, rec->last_turn_id));
 }
 
 awaitable<TurnResult> AsyncThread::run(Input input, TurnOptions opts, EventObserver on_event) {
@@ -329,6 +441,18 @@ const InitializeResponse& AsyncCodex::metadata() const {
 awaitable<void> AsyncCodex::close() {
   auto e = engine_;
   co_await e->close();
+}
+
+awaitable<void> AsyncCodex::reconnect() {
+  auto old = engine_;
+  // Calls made from now on go to the new connection; the old one's objects fail (sticky).
+  engine_ = std::make_shared<Engine>(old->executor(), old->config());
+  auto fresh = engine_;
+  if (old->failure())
+    old->kill_now();
+  else
+    co_await old->close();
+  co_await fresh->ensure_started();
 }
 
 awaitable<void> AsyncCodex::login_api_key(std::string api_key, CallOptions opts) {

@@ -72,6 +72,10 @@ class SyncRuntime {
   }
 
   AsyncCodex& client() noexcept { return client_; }
+  bool closed() {
+    std::lock_guard<std::mutex> lk(close_mu_);
+    return closed_;
+  }
   asio::any_io_executor executor() { return ioc_.get_executor(); }
 
  private:
@@ -204,6 +208,13 @@ TurnHandle Thread::turn(Input input, TurnOptions opts) {
   return TurnHandle(rt_, std::move(h));
 }
 
+std::optional<TurnHandle> Thread::last_turn(CallOptions opts) {
+  auto t = t_;
+  auto h = rt_->call([t, opts]() mutable { return t.last_turn(opts); });
+  if (!h) return std::nullopt;
+  return TurnHandle(rt_, std::move(*h));
+}
+
 json::object Thread::read(ReadOptions opts) {
   auto t = t_;
   return rt_->call([t, opts]() mutable { return t.read(opts); });
@@ -288,6 +299,12 @@ const InitializeResponse& Codex::metadata() const {
 
 void Codex::close() {
   if (rt_) rt_->close();
+}
+
+void Codex::reconnect() {
+  if (!rt_ || rt_->closed()) throw TransportClosedError("the client is closed");
+  auto* c = &rt_->client();
+  rt_->call([c]() -> asio::awaitable<void> { co_await c->reconnect(); });
 }
 
 void Codex::login_api_key(std::string api_key, CallOptions opts) {

@@ -66,7 +66,10 @@ bool is(const std::string& s, std::string_view literal) noexcept {
 
 Subscription::Subscription(std::shared_ptr<Engine> engine, std::shared_ptr<TurnState> state,
                            std::uint64_t cursor)
-    : engine_(std::move(engine)), state_(std::move(state)), cursor_(cursor) {
+    : engine_(std::move(engine)),
+      state_(std::move(state)),
+      cursor_(cursor),
+      waiter_(engine_->executor()) {
   engine_->router().add_sub(*state_, this);
 }
 
@@ -97,24 +100,79 @@ std::optional<Notification> Subscription::try_next() {
 
 asio::awaitable<std::optional<Notification>> Subscription::next(std::chrono::milliseconds timeout) {
   const auto deadline = deadline_after(timeout);
-  asio::steady_timer timer(engine_->executor());
+  const auto inactivity = engine_->config().turn_inactivity_timeout;
   for (;;) {
     if (closed_ || finished_) co_return std::nullopt;
     if (cursor_ < state_->end()) co_return take();
     if (state_->completed) co_return std::nullopt;  // completion seen but pruned: nothing left
     if (state_->failure) std::rethrow_exception(state_->failure);
-    waiter_ = &timer;
-    // The wait inline (not through wait_on): one coroutine frame less per wake-up, which counts
-    // when many turns each get an event at a time.
-    timer.expires_at(deadline);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(use_awaitable));
-    const bool woken = ec == asio::error::operation_aborted;
-    waiter_ = nullptr;
+    auto wake_at = deadline;
+    auto stall_at = steady::time_point::max();
+    if (inactivity.count() > 0) {
+      stall_at = std::max(state_->last_event, watch_from_) + inactivity;
+      wake_at = std::min(wake_at, stall_at);
+    }
+    // One wait per event when many turns interleave: a Waiter, not a timer (see waiter.hpp).
+    auto [ec] = co_await waiter_.async_wait(wake_at, asio::as_tuple(use_awaitable));
     if (!(cursor_ < state_->end()) && !closed_ && !state_->failure && !state_->completed) {
-      if (!woken) throw TimeoutError("turn " + state_->turn_id + " stream", timeout);
-      if (co_await is_cancelled()) throw_cancelled();
+      if (ec == asio::error::timed_out) {
+        const auto now = steady::now();
+        if (now >= stall_at && stall_at < deadline) {
+          const auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
+              now - std::max(state_->last_event, watch_from_));
+          co_await reconcile(silent);
+          continue;
+        }
+        throw TimeoutError("turn " + state_->turn_id + " stream", timeout);
+      }
+      if (ec == asio::error::operation_aborted || co_await is_cancelled()) throw_cancelled();
     }
   }
+}
+
+asio::awaitable<void> Subscription::reconcile(std::chrono::milliseconds silent_for) {
+  auto engine = engine_;
+  auto st = state_;
+  std::string status, detail;
+  json::object turn;
+  if (st->thread_id.empty()) {
+    detail = "the turn's thread is unknown";
+  } else {
+    try {
+      json::object params{{"threadId", st->thread_id}, {"includeTurns", true}};
+      json::value v = co_await engine->call("thread/read", std::move(params), std::nullopt);
+      const json::value* turns = nullptr;
+      if (auto* o = v.if_object())
+        if (auto* t = o->if_contains("thread"); t && t->is_object())
+          turns = t->get_object().if_contains("turns");
+      if (turns && turns->is_array()) {
+        for (auto& t : turns->get_array()) {
+          auto* to = t.if_object();
+          if (!to || str_field(*to, "id") != st->turn_id) continue;
+          status = std::string(str_field(*to, "status"));
+          turn = *to;
+          break;
+        }
+      }
+    } catch (const TransportClosedError&) {
+      throw;
+    } catch (const CodexError& e) {
+      detail = e.what();
+    }
+  }
+  // Events (or the end) may have arrived while the server was asked: nothing to report.
+  if (cursor_ < st->end() || st->completed || st->failure || closed_) co_return;
+  if (!status.empty() && status != "inProgress") {
+    engine->log().warn("turn " + st->turn_id + " was silent for " +
+                       std::to_string(silent_for.count()) + " ms and thread/read reports it " +
+                       status + ": completing its stream from the server's record");
+    json::object params{{"threadId", st->thread_id}, {"turn", std::move(turn)}};
+    Notification done{"turn/completed", std::move(params), PendingRequest()};
+    engine->router().route(std::move(done), *engine);
+    co_return;
+  }
+  watch_from_ = steady::now();  // the next stall is reported after another full period
+  throw TurnStalledError(st->turn_id, st->thread_id, silent_for, status, detail);
 }
 
 void Subscription::close() noexcept {
@@ -123,7 +181,7 @@ void Subscription::close() noexcept {
 }
 
 void Subscription::wake() noexcept {
-  detail::wake(waiter_);
+  waiter_.wake();
 }
 
 TurnCore::~TurnCore() {
@@ -263,7 +321,11 @@ void Router::route(Notification&& n, Engine& engine) {
       ++st->base;
     }
     st->log.push_back(std::move(n));
-    if (completes) st->completed = true;
+    if (stamp_events) st->last_event = steady::now();
+    if (completes)
+      st->completed = true;
+    else if (!st->started && is(st->log.back().method, "turn/started"))
+      st->started = true;
     if (st->claimed) ++buffered_claimed_;
     for (auto* s : st->subs)
       s->wake();
@@ -298,7 +360,9 @@ Engine::Engine(asio::any_io_executor executor, CodexConfig config)
       log_(std::make_unique<Logger>(config_.logger)),
       writer_wake_(executor_),
       reader_wake_(executor_),
-      router_(config_.limits, *this) {}
+      router_(config_.limits, *this) {
+  router_.stamp_events = config_.turn_inactivity_timeout.count() > 0;
+}
 
 Engine::~Engine() {
   if (transport_) transport_->kill();
@@ -319,37 +383,41 @@ const InitializeResponse& Engine::metadata() const {
 }
 
 asio::awaitable<void> Engine::ensure_started() {
-  switch (state_) {
-    case State::running:
-      co_return;
-    case State::closed:
-      throw_if_failed();
-      throw TransportClosedError("the client is closed");
-    case State::starting: {
-      asio::steady_timer t(executor_);
-      start_waiters_.push_back(&t);
-      while (state_ == State::starting) {
-        co_await wait_on(t, steady::time_point::max());
-        if (state_ == State::starting && co_await is_cancelled()) {
-          std::erase(start_waiters_, &t);
-          throw_cancelled();
-        }
-      }
-      std::erase(start_waiters_, &t);
-      if (state_ != State::running) {
-        throw_if_failed();
-        throw TransportClosedError("the client is closed");
-      }
-      co_return;
-    }
-    case State::idle:
-      break;
+  if (state_ == State::running) co_return;
+  if (state_ == State::closed) {
+    throw_if_failed();
+    throw TransportClosedError("the client is closed");
   }
-  state_ = State::starting;
+  if (state_ == State::idle) {
+    // The start runs on its own: a caller cancelled while the server starts stops waiting, and
+    // the start goes on for the next call (a cancelled first call does not break the client).
+    state_ = State::starting;
+    auto self = shared_from_this();
+    asio::co_spawn(
+        executor_, [self]() { return self->run_start(); }, asio::detached);
+  }
+  asio::steady_timer t(executor_);
+  start_waiters_.push_back(&t);
+  struct Unlist {
+    Engine* e;
+    asio::steady_timer* t;
+    ~Unlist() { std::erase(e->start_waiters_, t); }
+  } unlist{this, &t};
+  while (state_ == State::starting) {
+    co_await wait_on(t, steady::time_point::max());
+    if (state_ == State::starting && co_await is_cancelled()) throw_cancelled();
+  }
+  if (state_ != State::running) {
+    throw_if_failed();
+    throw TransportClosedError("the client is closed");
+  }
+}
+
+asio::awaitable<void> Engine::run_start() {
   std::exception_ptr err;
   try {
     co_await start_impl();
-    state_ = State::running;
+    if (state_ == State::starting) state_ = State::running;
   } catch (...) {
     err = std::current_exception();
   }
@@ -361,7 +429,6 @@ asio::awaitable<void> Engine::ensure_started() {
   }
   for (auto* w : start_waiters_)
     wake(w);
-  if (err) std::rethrow_exception(err);
 }
 
 asio::awaitable<void> Engine::start_impl() {
@@ -777,9 +844,22 @@ std::shared_ptr<TurnCore> Engine::claim_turn(std::string thread_id, std::string 
   core->thread_id = std::move(thread_id);
   core->turn_id = std::move(turn_id);
   core->state = router_.claim(core->turn_id);
+  if (core->state->thread_id.empty()) core->state->thread_id = core->thread_id;
   if (failure_ && !core->state->completed) core->state->failure = failure_;
   core->anchor = std::make_shared<Subscription>(shared_from_this(), core->state, core->state->base);
   return core;
+}
+
+std::shared_ptr<ThreadRecord> Engine::thread_record(const std::string& thread_id) {
+  auto it = threads_.find(thread_id);
+  if (it != threads_.end()) return it->second;
+  // Bounded: past 4096 threads, forget the records nobody holds and no start is using.
+  if (threads_.size() >= 4096) {
+    std::erase_if(threads_, [](const auto& kv) {
+      return kv.second.use_count() == 1 && kv.second->starts_in_flight == 0;
+    });
+  }
+  return threads_.emplace(thread_id, std::make_shared<ThreadRecord>()).first->second;
 }
 
 std::shared_ptr<Subscription> Engine::subscribe(const std::shared_ptr<TurnState>& st) {

@@ -7,6 +7,8 @@
 #include <codex/results.hpp>
 #include <codex/transport.hpp>
 
+#include "waiter.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -51,8 +53,11 @@ steady::time_point deadline_after(std::chrono::milliseconds timeout);
 /// One turn's event log, shared by every consumer of the turn.
 struct TurnState {
   std::string turn_id;
+  std::string thread_id;  // known once claimed (for the inactivity watchdog's thread/read)
+  steady::time_point last_event = steady::now();  // stamped only when the watchdog is on
   std::deque<Notification> log;
   std::uint64_t base = 0;      // absolute index of log.front()
+  bool started = false;        // turn/started routed
   bool completed = false;      // turn/completed routed
   bool claimed = false;        // a handle exists or existed
   bool abandoned = false;      // claimed, and every handle and stream is gone
@@ -87,10 +92,13 @@ class Subscription {
 
  private:
   Notification take();
+  /// The inactivity watchdog fired: ask the server about the turn (see CodexConfig).
+  asio::awaitable<void> reconcile(std::chrono::milliseconds silent_for);
   std::shared_ptr<Engine> engine_;
   std::shared_ptr<TurnState> state_;
   std::uint64_t cursor_;
-  asio::steady_timer* waiter_ = nullptr;
+  Waiter waiter_;
+  steady::time_point watch_from_ = steady::now();  // the watchdog's silence starts here at most
   bool closed_ = false;
   bool finished_ = false;
   friend class Router;
@@ -108,6 +116,27 @@ struct TurnCore {
   std::shared_ptr<TurnState> state;
   /// Holds the turn's events from the start until the first stream takes it over.
   std::shared_ptr<Subscription> anchor;
+};
+
+/// What this client knows of a thread's turn starts, for `AsyncThread::last_turn()`. A start
+/// whose caller stopped waiting (cancelled, timed out) still records the turn it started.
+struct ThreadRecord {
+  std::string last_turn_id;
+  int starts_in_flight = 0;
+  std::vector<Waiter*> waiters;  // last_turn() calls waiting for starts in flight
+  void wake_all() noexcept {
+    for (auto* w : waiters)
+      w->wake();
+  }
+};
+
+/// One `turn/start`, run apart from its caller so that a cancelled caller does not lose the turn.
+struct TurnStartOp {
+  explicit TurnStartOp(const asio::any_io_executor& ex) : waiter(ex) {}
+  Waiter waiter;  // the caller waits here
+  bool done = false;
+  std::string turn_id;
+  std::exception_ptr error;
 };
 
 /// Routes notifications: by turn id into turn logs, login completions by login id, the rest into
@@ -131,6 +160,8 @@ class Router {
   std::size_t buffered_claimed() const noexcept { return buffered_claimed_; }
   /// Set by the reader while it waits for consumers (backpressure).
   bool reader_paused = false;
+  /// Stamp each turn's last event time (the inactivity watchdog is on).
+  bool stamp_events = false;
 
   // client events
   std::deque<Notification> events;
@@ -195,6 +226,9 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   std::shared_ptr<TurnCore> claim_turn(std::string thread_id, std::string turn_id);
   std::shared_ptr<Subscription> subscribe(const std::shared_ptr<TurnState>& st);
 
+  /// The record of a thread's turn starts (created on first use; bounded, see engine.cpp).
+  std::shared_ptr<ThreadRecord> thread_record(const std::string& thread_id);
+
   void set_thread_handler(const std::string& thread_id, ApprovalHandler h);
   void set_turn_handler(const std::string& turn_id, ApprovalHandler h);
 
@@ -226,6 +260,7 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   };
 
   asio::awaitable<void> start_impl();
+  asio::awaitable<void> run_start();
   asio::awaitable<json::value> raw_call(std::string method, json::value params,
                                         std::chrono::milliseconds timeout);
   asio::awaitable<void> reader_loop();
@@ -257,6 +292,7 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
 
   json::parser parser_;
   Router router_;
+  std::unordered_map<std::string, std::shared_ptr<ThreadRecord>> threads_;
   std::map<std::string, ApprovalHandler> thread_handlers_;
   std::map<std::string, ApprovalHandler> turn_handlers_;
   std::map<std::int64_t, std::weak_ptr<PendingRequestState>> server_requests_;

@@ -43,6 +43,34 @@ TimeoutError::TimeoutError(std::string method, std::chrono::milliseconds timeout
       method_(std::move(method)),
       timeout_(timeout) {}
 
+TimeoutError::TimeoutError(std::string method, std::chrono::milliseconds timeout,
+                           const std::string& what)
+    : CodexError(what), method_(std::move(method)), timeout_(timeout) {}
+
+namespace {
+std::string stall_message(const std::string& turn, std::chrono::milliseconds silent,
+                          const std::string& status, const std::string& detail) {
+  std::string m = "turn " + turn + ": no event for " + std::to_string(silent.count()) + " ms; ";
+  if (!status.empty())
+    m += "thread/read reports it " + status;
+  else if (!detail.empty())
+    m += "thread/read failed: " + detail;
+  else
+    m += "thread/read does not list it";
+  return m;
+}
+}  // namespace
+
+TurnStalledError::TurnStalledError(std::string turn_id, std::string thread_id,
+                                   std::chrono::milliseconds silent_for, std::string server_status,
+                                   std::string detail)
+    : TimeoutError("turn " + turn_id + " stream", silent_for,
+                   stall_message(turn_id, silent_for, server_status, detail)),
+      turn_id_(std::move(turn_id)),
+      thread_id_(std::move(thread_id)),
+      server_status_(std::move(server_status)),
+      detail_(std::move(detail)) {}
+
 JsonRpcError::JsonRpcError(std::int64_t code, std::string message, boost::json::value data,
                            std::string method)
     : CodexError(rpc_what(code, message, method)),

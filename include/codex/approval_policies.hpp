@@ -59,8 +59,9 @@ ServerReply allow_list_reply(const AllowList& list, const ServerRequest& request
 /// request it declines every file change; see `allow_list_reply` for the deferred way.
 ApprovalHandler allow_commands(AllowList list);
 
-/// `inner` when `command` is `<shell> -c '<inner>'` or `<shell> -lc '<inner>'` (bash, sh, zsh, by
-/// name or absolute path; the body single- or double-quoted, or unquoted); else `command`.
+/// `inner` when `command` is ``<shell> -c '<inner>'`` or ``<shell> -lc '<inner>'`` (bash, sh,
+/// zsh, by name or absolute path; the body single- or double-quoted, or unquoted); else
+/// `command`.
 std::string unwrap_shell_command(std::string_view command);
 
 /// True when `command` starts with `prefix` at a word boundary (both trimmed first; an empty
@@ -79,10 +80,10 @@ bool path_is_under(std::string_view path, std::string_view root, std::string_vie
 
 /// A typed view of `item/commandExecution/requestApproval`.
 struct CommandApprovalRequest {
-  std::string thread_id;
-  std::string turn_id;
-  std::string item_id;
-  std::optional<std::string> approval_id;
+  std::string thread_id;                   ///< `threadId` (empty when absent)
+  std::string turn_id;                     ///< `turnId` (empty when absent)
+  std::string item_id;                     ///< `itemId` (empty when absent)
+  std::optional<std::string> approval_id;  ///< `approvalId`, when given
   /// `"command"` (default), `"writeStdin"` or `"humanCommand"`.
   std::string kind = "command";
   /// The full command line, e.g. `/bin/bash -c 'touch a.txt'` (empty when absent).
@@ -117,22 +118,24 @@ struct CommandApprovalRequest {
 
 /// One changed file (`FileUpdateChange`).
 struct FileChange {
-  std::string path;
+  std::string path;                      ///< the changed file (empty when absent)
   std::string kind;                      ///< `add`, `delete`, `update`
   std::optional<std::string> move_path;  ///< the new path of a moved file
-  std::string diff;
+  std::string diff;                      ///< the change as a diff (empty when absent)
 };
 
 /// A typed view of `item/fileChange/requestApproval`.
 struct FileChangeApprovalRequest {
-  std::string thread_id;
-  std::string turn_id;
-  std::string item_id;
-  std::optional<std::string> reason;
+  std::string thread_id;              ///< `threadId` (empty when absent)
+  std::string turn_id;                ///< `turnId` (empty when absent)
+  std::string item_id;                ///< `itemId` (empty when absent)
+  std::optional<std::string> reason;  ///< why the model asks, when given
   /// Set when the agent asks to write under this root for the rest of the session.
   std::optional<std::string> grant_root;
   /// The changes, when known (from `params.changes` or the given `fileChange` item).
   std::vector<FileChange> changes;
+  /// True when the changes were found (then `changes` is complete, possibly empty); false when
+  /// neither the request nor the given item carried them.
   bool changes_known = false;
 
   /// The view of `request` (nullopt when it is not a file-change approval). `file_change_item`,

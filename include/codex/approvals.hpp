@@ -47,11 +47,11 @@ ServerRequestKind server_request_kind(std::string_view method) noexcept;
 struct ServerRequest {
   boost::json::value id;  ///< the JSON-RPC id (an integer for the real server)
   std::string method;     ///< e.g. `item/commandExecution/requestApproval`
-  ServerRequestKind kind = ServerRequestKind::unknown;
-  boost::json::object params;  ///< the request's params
-  std::string thread_id;       ///< `params.threadId` (empty when absent)
-  std::string turn_id;         ///< `params.turnId` (empty when absent)
-  std::string item_id;         ///< `params.itemId` or `params.callId` (empty when absent)
+  ServerRequestKind kind = ServerRequestKind::unknown;  ///< `server_request_kind(method)`
+  boost::json::object params;                           ///< the request's params
+  std::string thread_id;                                ///< `params.threadId` (empty when absent)
+  std::string turn_id;                                  ///< `params.turnId` (empty when absent)
+  std::string item_id;  ///< `params.itemId` or `params.callId` (empty when absent)
 
   /// True for the command, file-change and permissions approvals.
   bool is_approval() const noexcept;
@@ -69,11 +69,11 @@ enum class ApprovalDecision {
 struct ServerReply {
   std::optional<boost::json::value> result;  ///< set for a result reply
   std::int64_t error_code = 0;               ///< set (non-zero) for an error reply
-  std::string error_message;
+  std::string error_message;                 ///< the error reply's message
 
   /// A result reply with the given body.
   static ServerReply with_result(boost::json::value body);
-  /// A JSON-RPC error reply (the item fails, the turn continues).
+  /// A JSON-RPC error reply (the item fails, the turn continues). A `code` of 0 becomes -32603.
   static ServerReply with_error(std::int64_t code, std::string message);
   /// `{"decision": ...}` for command and file-change approvals.
   static ServerReply decision(ApprovalDecision d);
@@ -95,13 +95,16 @@ struct PendingRequestState;
 /// wins; when the program answers first, the handler's wait is cancelled.
 class PendingRequest {
  public:
+  /// An empty handle (`operator bool` is false; `respond()` returns false).
   PendingRequest() = default;
+  /// A handle on the SDK's state of one request (made by the SDK, not by programs).
   explicit PendingRequest(std::shared_ptr<detail::PendingRequestState> state) noexcept
       : state_(std::move(state)) {}
 
-  /// The request.
+  /// The request. Throws `std::logic_error` on an empty handle.
   const ServerRequest& request() const;
-  /// Answers it (thread-safe). Returns false if it was already answered or resolved.
+  /// Answers it (thread-safe; the reply is sent from the client's executor). Returns false if
+  /// it was already answered or resolved, the client is gone, or the handle is empty.
   bool respond(ServerReply reply) const;
   /// Shorthand for `respond(ServerReply::decision(d))`.
   bool decide(ApprovalDecision d) const { return respond(ServerReply::decision(d)); }
@@ -111,6 +114,7 @@ class PendingRequest {
   /// after `turn/interrupt`).
   bool resolved_by_server() const noexcept;
 
+  /// False for an empty handle (a `Notification` that is not a server request).
   explicit operator bool() const noexcept { return state_ != nullptr; }
 
  private:
@@ -125,23 +129,32 @@ class PendingRequest {
 /// A handler that throws produces a JSON-RPC error reply; the connection keeps working.
 class ApprovalHandler {
  public:
+  /// A coroutine handler, run on the client's executor.
   using async_fn = std::function<boost::asio::awaitable<ServerReply>(ServerRequest)>;
+  /// A plain-function handler, run on a separate thread.
   using sync_fn = std::function<ServerReply(const ServerRequest&)>;
 
+  /// No handler: requests are refused (`ServerReply::refuse`).
   ApprovalHandler() = default;
+  /// No handler, as the default constructor.
   ApprovalHandler(std::nullptr_t) {}
 
+  /// From a coroutine `f`: `boost::asio::awaitable<ServerReply>(ServerRequest)`.
   template <class F>
   requires std::is_invocable_r_v<boost::asio::awaitable<ServerReply>, F&, ServerRequest>
   ApprovalHandler(F f) : async_(std::move(f)) {}
 
+  /// From a plain function `f`: `ServerReply(const ServerRequest&)`.
   template <class F>
   requires(!std::is_invocable_r_v<boost::asio::awaitable<ServerReply>, F&, ServerRequest> &&
            std::is_invocable_r_v<ServerReply, F&, const ServerRequest&>) ApprovalHandler(F f)
       : sync_(std::move(f)) {}
 
+  /// True when a handler is set.
   explicit operator bool() const noexcept { return async_ || sync_; }
+  /// The coroutine handler (empty when the handler is a plain function or unset).
   const async_fn& async_handler() const noexcept { return async_; }
+  /// The plain-function handler (empty when the handler is a coroutine or unset).
   const sync_fn& sync_handler() const noexcept { return sync_; }
 
  private:
@@ -154,9 +167,12 @@ class ApprovalHandler {
 /// thread; after `timeout` (zero: never) the request is refused as with no handler.
 ApprovalHandler wait_for_answer(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
-/// A ready-made policy: accept every approval (other requests are refused as with no handler).
+/// A ready-made policy: accept every approval (commands and file changes are accepted, the
+/// permissions asked for are granted for the turn, legacy v1 approvals are approved); other
+/// requests are refused as with no handler. A coroutine: it never needs a pool thread.
 ApprovalHandler approve_all();
-/// A ready-made policy: decline every approval and refuse everything else.
+/// A ready-made policy: decline every approval and refuse everything else
+/// (`ServerReply::refuse`, as with no handler). A coroutine: it never needs a pool thread.
 ApprovalHandler decline_all();
 
 }  // namespace codex

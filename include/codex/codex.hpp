@@ -25,3 +25,8 @@
 #include <codex/transport.hpp>
 #include <codex/turn.hpp>
 #include <codex/typed.hpp>
+
+/// @namespace codex
+/// @brief codex-cpp: the clients (`Codex`, `AsyncCodex`), their options, inputs, events and
+/// results, approval handling, errors and retry. The typed protocol models are in
+/// `codex::types`; `detail` namespaces are private.

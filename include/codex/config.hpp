@@ -54,6 +54,27 @@ struct Limits {
   std::size_t stderr_tail_lines = 400;
 };
 
+/// TLS settings of a `wss://` endpoint (and of `probe_ready` on `https://` or `wss://`).
+///
+/// By default the server's certificate is verified like a browser does: its chain must lead to a
+/// certificate of the system's trust store, and it must be issued for the endpoint's host (a DNS
+/// name, or the IP address of an IP endpoint), which is also sent as SNI. A failure makes
+/// connecting throw `CodexError` naming the endpoint and the verification error.
+struct TlsConfig {
+  /// PEM file of the CA certificates to trust: a private CA, or a self-signed server certificate
+  /// itself. When set, ONLY these are trusted (the system store is not consulted). Unset: the
+  /// system's trust store (OpenSSL's default paths, which `SSL_CERT_FILE` and `SSL_CERT_DIR`
+  /// override).
+  std::optional<std::string> ca_file;
+  /// The name the certificate must be issued for, and the SNI sent, when it is not the endpoint's
+  /// host: e.g. `codex.example.com` for `wss://10.0.0.7` or for an SSH tunnel on 127.0.0.1.
+  std::optional<std::string> server_name;
+  /// DANGER, TESTS AND LOCAL DEVELOPMENT ONLY: accept ANY certificate (self-signed, expired,
+  /// issued for another host). Anyone on the network path can then impersonate the server, read
+  /// the token and drive the agent. Every connection with it set logs a warning. Prefer `ca_file`.
+  bool insecure_skip_verify = false;
+};
+
 /// Configuration of an `AsyncCodex` / `Codex` client.
 ///
 /// Binary resolution (first match wins): `launch_args_override` (whole argv), `codex_bin` (must
@@ -88,6 +109,12 @@ struct CodexConfig {
   std::chrono::milliseconds request_timeout = std::chrono::seconds(120);
   /// Deadline of `close()`: after it the child is killed.
   std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(2);
+  /// The turn inactivity watchdog; zero (the default) turns it off. When a turn being read
+  /// (`stream().next()`, `run()`, `collect()`) has had no event for this long, the SDK asks the
+  /// server with `thread/read`: a turn the server reports as ended completes its stream with the
+  /// server's status (a lost `turn/completed` is recovered); a turn still running raises
+  /// `TurnStalledError` from the read, and the stream stays usable (the watchdog re-arms).
+  std::chrono::milliseconds turn_inactivity_timeout{0};
   /// Logger for the SDK (protocol traffic at trace level; secrets are redacted). Null: quiet.
   std::shared_ptr<spdlog::logger> logger;
   /// Handler for approvals and other server requests (fail-closed when unset). A thread or a turn
@@ -99,13 +126,17 @@ struct CodexConfig {
   /// Memory bounds.
   Limits limits;
   /// Connect to a running app-server instead of spawning one: `ws://HOST:PORT` (WebSocket, one
-  /// JSON-RPC message per text frame) or `unix:///path/to/socket`. Unset: spawn over stdio.
+  /// JSON-RPC message per text frame), `wss://HOST[:PORT][/path]` (the same over TLS, to a TLS
+  /// terminator in front of the server; port 443 by default; see `tls`) or
+  /// `unix:///path/to/socket`. Unset: spawn over stdio.
   std::optional<std::string> endpoint;
   /// Capability token for a `ws://` endpoint started with `--ws-auth capability-token`, or a
   /// signed bearer token; sent as `Authorization: Bearer <token>`. Never logged.
   std::optional<std::string> auth_token;
   /// A file holding the token (read at connect time; trailing whitespace removed).
   std::optional<std::string> auth_token_file;
+  /// Certificate verification of a `wss://` endpoint (ignored for the other schemes).
+  TlsConfig tls;
   /// Makes the transport (default: `endpoint` if set, else spawn `codex app-server` over stdio).
   /// Tests and custom transports set it.
   std::function<std::unique_ptr<Transport>(boost::asio::any_io_executor, const CodexConfig&)>

@@ -21,8 +21,8 @@ namespace codex {
 /// One event from the server: a notification, or a server request awaiting an answer (then
 /// `request` is set and `method` is the request's method).
 struct Notification {
-  std::string method;
-  boost::json::object params;
+  std::string method;          ///< e.g. `item/agentMessage/delta`
+  boost::json::object params;  ///< the params as received
   /// Set when this event is a server request (an approval, ...): answer it with
   /// `request.respond(...)` or `request.decide(...)`.
   PendingRequest request;
@@ -40,53 +40,62 @@ struct Notification {
 };
 
 /// Status of a turn. `unknown` keeps a newer server's value readable (see `TurnResult`).
-enum class TurnStatus { completed, interrupted, failed, in_progress, unknown };
+enum class TurnStatus {
+  completed,    ///< `completed`
+  interrupted,  ///< `interrupted` (after `interrupt()`)
+  failed,       ///< `failed` (see `TurnResult::error`)
+  in_progress,  ///< `inProgress`
+  unknown,      ///< any other value, or no status
+};
 
+/// The wire string: `completed`, `interrupted`, `failed`, `inProgress`, or `unknown`.
 std::string_view to_string(TurnStatus s) noexcept;
+/// The status for a wire string (`unknown` for any other).
 TurnStatus turn_status_from_wire(std::string_view s) noexcept;
 
 /// A turn's error (`TurnError` on the wire).
 struct TurnError {
-  std::string message;
+  std::string message;  ///< `message` (empty when absent)
   /// `codexErrorInfo`: a string such as `"internalServerError"`, an object such as
   /// `{"responseTooManyFailedAttempts":{"httpStatusCode":429}}`, or null.
   boost::json::value codex_error_info;
-  std::optional<std::string> additional_details;
-  boost::json::object raw;  ///< the whole object, unknown fields included
+  std::optional<std::string> additional_details;  ///< `additionalDetails`, when given
+  boost::json::object raw;                        ///< the whole object, unknown fields included
 
   /// The kind of `codex_error_info`: the string, or the single key of the object ("" if none).
   std::string kind() const;
   /// The `httpStatusCode` inside an object `codex_error_info`, if any.
   std::optional<std::int64_t> http_status_code() const;
-  /// True when the server reports overload.
+  /// True when the server reports overload (`serverOverloaded` anywhere in the error, as
+  /// `is_overloaded_data` reads it).
   bool is_server_overloaded() const;
 };
 
-/// One `TokenUsageBreakdown`.
+/// One `TokenUsageBreakdown` (a missing number reads as 0).
 struct TokenUsageBreakdown {
-  std::int64_t total_tokens = 0;
-  std::int64_t input_tokens = 0;
-  std::int64_t cached_input_tokens = 0;
-  std::int64_t cache_write_input_tokens = 0;
-  std::int64_t output_tokens = 0;
-  std::int64_t reasoning_output_tokens = 0;
+  std::int64_t total_tokens = 0;              ///< `totalTokens`
+  std::int64_t input_tokens = 0;              ///< `inputTokens`
+  std::int64_t cached_input_tokens = 0;       ///< `cachedInputTokens`
+  std::int64_t cache_write_input_tokens = 0;  ///< `cacheWriteInputTokens`
+  std::int64_t output_tokens = 0;             ///< `outputTokens`
+  std::int64_t reasoning_output_tokens = 0;   ///< `reasoningOutputTokens`
 };
 
 /// `ThreadTokenUsage`: `total` accumulates over the thread, `last` is the last model response.
 struct ThreadTokenUsage {
-  TokenUsageBreakdown total;
-  TokenUsageBreakdown last;
-  std::optional<std::int64_t> model_context_window;
+  TokenUsageBreakdown total;                         ///< the thread's usage so far
+  TokenUsageBreakdown last;                          ///< the last model response's usage
+  std::optional<std::int64_t> model_context_window;  ///< `modelContextWindow`, when given
 };
 
 /// What `run()` returns (the Python SDK's nine fields, in its order).
 struct TurnResult {
-  std::string id;
-  TurnStatus status = TurnStatus::unknown;
-  std::optional<TurnError> error;
+  std::string id;                            ///< the turn id
+  TurnStatus status = TurnStatus::unknown;   ///< from `turn/completed`
+  std::optional<TurnError> error;            ///< the turn's error, when it sent one
   std::optional<std::int64_t> started_at;    ///< Unix seconds
   std::optional<std::int64_t> completed_at;  ///< Unix seconds
-  std::optional<std::int64_t> duration_ms;
+  std::optional<std::int64_t> duration_ms;   ///< `durationMs`
   /// The latest `final_answer` agent message, else the latest phase-less one, else none. An
   /// empty string is an answer.
   std::optional<std::string> final_response;
@@ -108,13 +117,13 @@ TurnError parse_turn_error(const boost::json::object& o);
 
 /// The server's `initialize` result, checked and filled in.
 struct InitializeResponse {
-  std::string user_agent;
-  std::string server_name;     ///< `serverInfo.name`, else "codex"
-  std::string server_version;  ///< `serverInfo.version`, else the version in `userAgent`
-  std::optional<std::string> codex_home;
-  std::optional<std::string> platform_family;
-  std::optional<std::string> platform_os;
-  boost::json::object raw;
+  std::string user_agent;                 ///< `userAgent`, trimmed
+  std::string server_name;                ///< `serverInfo.name`, else "codex"
+  std::string server_version;             ///< `serverInfo.version`, else the version in `userAgent`
+  std::optional<std::string> codex_home;  ///< `codexHome`: the server's `$CODEX_HOME`
+  std::optional<std::string> platform_family;  ///< `platformFamily`, e.g. `unix`
+  std::optional<std::string> platform_os;      ///< `platformOs`, e.g. `linux`
+  boost::json::object raw;                     ///< the whole result as received
 };
 
 /// Parses and checks an `initialize` result: the server name and version come from `serverInfo`
@@ -124,27 +133,31 @@ InitializeResponse parse_initialize_response(const boost::json::object& o);
 
 /// `account/login/completed`.
 struct LoginCompleted {
-  std::optional<std::string> login_id;
-  bool success = false;
-  std::optional<std::string> error;
-  boost::json::object raw;
+  std::optional<std::string> login_id;  ///< `loginId`
+  bool success = false;                 ///< `success` (false when absent)
+  std::optional<std::string> error;     ///< `error`, when not empty
+  boost::json::object raw;              ///< the notification's params as received
 };
 
 /// `account/login/cancel` result status.
-enum class CancelLoginStatus { canceled, not_found, unknown };
+enum class CancelLoginStatus {
+  canceled,   ///< `canceled`: the login was cancelled
+  not_found,  ///< `notFound`: no such login (already completed, or unknown)
+  unknown,    ///< any other value, or no status
+};
 
 /// `account/login/cancel` result.
 struct CancelLoginResponse {
-  CancelLoginStatus status = CancelLoginStatus::unknown;
-  boost::json::object raw;
+  CancelLoginStatus status = CancelLoginStatus::unknown;  ///< from `status`
+  boost::json::object raw;                                ///< the result as received
 };
 
 /// `account/read` result.
 struct AccountInfo {
   /// The account (`{"type":"apiKey"}`, `{"type":"chatgpt","email",...}`, ...), if any.
   std::optional<boost::json::object> account;
-  bool requires_openai_auth = false;
-  boost::json::object raw;
+  bool requires_openai_auth = false;  ///< `requiresOpenaiAuth` (false when absent)
+  boost::json::object raw;            ///< the result as received
 };
 
 }  // namespace codex

@@ -16,11 +16,15 @@
 
 namespace codex {
 
-/// Backoff settings.
+/// Backoff settings. `retry_on_overload` throws `std::invalid_argument` for invalid ones.
 struct RetryOptions {
+  /// Calls in all, the first included (at least 1).
   int max_attempts = 3;
+  /// The sleep after the first failure; it doubles after each further one (at least 0).
   std::chrono::milliseconds initial_delay{250};
+  /// The longest sleep, jitter included (at least 0).
   std::chrono::milliseconds max_delay{2000};
+  /// Each sleep varies uniformly by up to this fraction of itself, within [0, 1].
   double jitter_ratio = 0.2;
 };
 
@@ -34,8 +38,9 @@ void sleep_for(std::chrono::milliseconds d);
 boost::asio::awaitable<void> async_sleep_for(std::chrono::milliseconds d);
 }  // namespace detail
 
-/// Calls `op()` until it succeeds, retrying only errors for which `is_retryable_error` is true.
-/// The last error is rethrown.
+/// Calls `op()` until it succeeds, retrying only errors for which `is_retryable_error` is true,
+/// at most `opts.max_attempts` calls in all; between calls the calling thread sleeps (blocking).
+/// The last error is rethrown; invalid `opts` throw `std::invalid_argument` before any call.
 template <class Op>
 auto retry_on_overload(Op&& op, RetryOptions opts = {}) -> decltype(op()) {
   detail::check_retry_options(opts);
@@ -49,8 +54,8 @@ auto retry_on_overload(Op&& op, RetryOptions opts = {}) -> decltype(op()) {
   }
 }
 
-/// Awaitable twin: `op` returns an `awaitable<T>`; sleeps with a timer on the caller's executor
-/// (cancellable).
+/// Awaitable twin of `retry_on_overload`: `op` returns an `awaitable<T>`; it sleeps with a timer
+/// on the caller's executor (cancellable), never blocking the thread.
 template <class Op>
 auto async_retry_on_overload(Op op, RetryOptions opts = {}) -> decltype(op()) {
   detail::check_retry_options(opts);

@@ -13,7 +13,10 @@ namespace codex {
 /// (message, codexErrorInfo, additionalDetails). Use `collect()` to get the result without it.
 class TurnFailedError : public CodexError {
  public:
+  /// Takes the failed turn's result; `what()` is `"turn <id> failed: <error message>"` (without
+  /// the `: <error message>` part when the server sent no message).
   explicit TurnFailedError(TurnResult result);
+  /// The whole result of the failed turn (items, usage, status, the raw turn).
   const TurnResult& result() const noexcept { return result_; }
   /// The turn's error (an empty message when the server sent none).
   const TurnError& error() const noexcept { return error_; }

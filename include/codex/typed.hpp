@@ -17,18 +17,23 @@
 
 namespace codex {
 
-/// The typed notification (method, typed payload, raw params) of an event.
+/// The typed notification (method, typed payload, raw params) of an event. Never throws on
+/// content: an unknown method gives a `std::monostate` payload, and `well_formed` is false when
+/// the params of a known method do not match its schema.
 types::Notification typed(const Notification& event);
-/// @overload Moves the params instead of copying them.
+/// @overload
+/// Moves the method and params out of `event` instead of copying them.
 types::Notification typed(Notification&& event);
 
-/// The turn's items as typed `ThreadItem`s (an unknown item kind is kept as `UnknownVariant`).
+/// The turn's items (`TurnResult::items`) as typed `ThreadItem`s, in order (an unknown item kind
+/// is kept as `UnknownVariant`).
 std::vector<types::ThreadItem> typed_items(const TurnResult& result);
 
-/// The turn's token usage as the typed `ThreadTokenUsage`.
+/// The turn's token usage (`TurnResult::usage`) as the typed `ThreadTokenUsage` (nullopt when
+/// the turn reported none).
 std::optional<types::ThreadTokenUsage> typed_usage(const TurnResult& result);
 
-/// The raw `turn/completed` turn as the typed `Turn`.
+/// The raw `turn/completed` turn (`TurnResult::turn`) as the typed `Turn` (parsed leniently).
 types::Turn typed_turn(const TurnResult& result);
 
 }  // namespace codex

@@ -2,7 +2,8 @@
 // Remote transports end to end: the test starts the REAL pinned `codex app-server` as a listening
 // daemon (`--listen ws://127.0.0.1:PORT` with a capability token, or `--listen unix://PATH`),
 // offline against the scripted model server, and drives it with `AsyncCodex` via
-// `CodexConfig::endpoint`.
+// `CodexConfig::endpoint`. The daemon and the waits for it are in remote_fixture.hpp (shared
+// with remote_tls_test.cpp, the same over wss://).
 //
 // Every test is bounded (a watchdog, `run_async` deadlines, deadline-bounded readiness polls) and
 // kills and reaps every process it starts. Nothing sleeps to synchronize.
@@ -14,9 +15,10 @@
 #include <codex/codex.hpp>
 #include <codex/transport.hpp>
 
-#include "e2e_fixture.hpp"
+#include "bounded_run.hpp"
 #include "mock_model_server.hpp"
 #include "real_codex.hpp"
+#include "remote_fixture.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -50,217 +52,6 @@
 #include <thread>
 #include <type_traits>
 #include <vector>
-
-extern char** environ;
-
-namespace {
-
-namespace asio = boost::asio;
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
-using codex::testing::MockModelServer;
-using codex::testing::Response;
-using steady = std::chrono::steady_clock;
-
-constexpr const char* kToken = "cap-token-4f1d9a7e0b2c";
-
-// The watchdog and the bounded coroutine runner are the e2e suite's (test/e2e/e2e_fixture.hpp).
-using e2e::run_async;
-using e2e::Watchdog;
-
-// ---------------------------------------------------------------- the daemon
-
-/// A port that was free a moment ago (bind 127.0.0.1:0, read it back, close). Plain POSIX: this
-/// file keeps Asio socket templates out.
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("bind/getsockname failed");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-/// `codex app-server --listen <listen> [extra...]` as a child with the RealCodexEnv environment.
-/// The destructor (or `kill_now`) SIGKILLs and reaps it.
-class Daemon {
- public:
-  Daemon(const codex::testing::RealCodexEnv& env, const std::string& listen,
-         const std::vector<std::string>& extra) {
-    codex::CodexConfig cfg = env.config();
-    std::vector<std::string> argv{*cfg.codex_bin};
-    for (auto& kv : cfg.config_overrides) {
-      argv.emplace_back("--config");
-      argv.push_back(kv);
-    }
-    argv.emplace_back("app-server");
-    argv.emplace_back("--listen");
-    argv.push_back(listen);
-    for (auto& x : extra)
-      argv.push_back(x);
-
-    std::map<std::string, std::string> envm;
-    for (char** e = environ; e && *e; ++e) {
-      std::string kv(*e);
-      auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) continue;
-      envm.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-    for (auto& k : cfg.env_remove)
-      envm.erase(k);
-    for (auto& [k, v] : cfg.env)
-      envm[k] = v;
-    std::vector<std::string> envs;
-    for (auto& [k, v] : envm)
-      envs.push_back(k + "=" + v);
-
-    log_ = env.root() / ("daemon-" + std::to_string(::getpid()) + "-" +
-                         std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".log");
-    std::vector<char*> cargv, cenv;
-    for (auto& a : argv)
-      cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    for (auto& a : envs)
-      cenv.push_back(a.data());
-    cenv.push_back(nullptr);
-    const std::string cwd = env.workspace().string();
-    const std::string log = log_.string();
-
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int devnull = ::open("/dev/null", O_RDONLY);
-      int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (devnull >= 0) ::dup2(devnull, 0);
-      if (out >= 0) {
-        ::dup2(out, 1);
-        ::dup2(out, 2);
-      }
-      if (::chdir(cwd.c_str()) != 0) ::_exit(126);
-      ::execve(cargv[0], cargv.data(), cenv.data());
-      ::_exit(127);
-    }
-  }
-  ~Daemon() { kill_now(); }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-
-  /// SIGKILL and reap (idempotent; safe from another thread once).
-  void kill_now() {
-    std::lock_guard lock(mutex_);
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-  }
-  bool running() {
-    std::lock_guard lock(mutex_);
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-  std::string log() const {
-    std::ifstream in(log_);
-    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return s;
-  }
-
- private:
-  std::mutex mutex_;
-  pid_t pid_ = -1;
-  fs::path log_;
-};
-
-/// Polls `probe_ready` (bounded by `limit`) until the daemon answers /readyz with 200.
-asio::awaitable<bool> wait_ready(std::string http, Daemon& d, std::chrono::milliseconds limit) {
-  auto ex = co_await asio::this_coro::executor;
-  asio::steady_timer timer(ex);
-  const auto deadline = steady::now() + limit;
-  while (steady::now() < deadline && d.running()) {
-    if (co_await codex::probe_ready(http, 500ms)) co_return true;
-    timer.expires_after(25ms);
-    co_await timer.async_wait(asio::use_awaitable);
-  }
-  co_return false;
-}
-
-/// Waits (bounded) until the unix socket path exists (the daemon creates it when listening).
-asio::awaitable<bool> wait_socket(fs::path p, Daemon& d, std::chrono::milliseconds limit) {
-  auto ex = co_await asio::this_coro::executor;
-  asio::steady_timer timer(ex);
-  const auto deadline = steady::now() + limit;
-  while (steady::now() < deadline && d.running()) {
-    std::error_code ec;
-    if (fs::exists(p, ec)) co_return true;  // follows the symlink to the real socket
-    timer.expires_after(25ms);
-    co_await timer.async_wait(asio::use_awaitable);
-  }
-  co_return false;
-}
-
-/// One test's world: watchdog, model server, CODEX_HOME + workspace, token file.
-struct World {
-  World() : watchdog(std::chrono::seconds(150)), server(), env(server) {
-    try {
-      codex::testing::find_pinned_codex();
-    } catch (const std::exception& e) {
-      FAIL("the remote tests need the real pinned codex binary: " << e.what());
-    }
-    token_file = env.root() / "ws-token";
-    std::ofstream(token_file) << kToken << "\n";
-    fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace);
-  }
-
-  /// Starts the WebSocket daemon with capability-token auth and waits until /readyz says 200.
-  std::unique_ptr<Daemon> start_ws() {
-    port = free_port();
-    endpoint = "ws://127.0.0.1:" + std::to_string(port);
-    auto d =
-        std::make_unique<Daemon>(env, endpoint,
-                                 std::vector<std::string>{"--ws-auth", "capability-token",
-                                                          "--ws-token-file", token_file.string()});
-    bool ready =
-        run_async(ioc, wait_ready("http://127.0.0.1:" + std::to_string(port), *d, 30s), 40s);
-    INFO("daemon output:\n" << d->log());
-    REQUIRE(ready);
-    return d;
-  }
-
-  codex::CodexConfig client_config() const {
-    codex::CodexConfig cfg;
-    cfg.endpoint = endpoint;
-    cfg.auth_token_file = token_file.string();
-    cfg.request_timeout = 30s;
-    return cfg;
-  }
-
-  Watchdog watchdog;
-  MockModelServer server;
-  codex::testing::RealCodexEnv env;
-  asio::io_context ioc;
-  fs::path token_file;
-  std::uint16_t port = 0;
-  std::string endpoint;
-};
-
-}  // namespace
 
 TEST_CASE("probe_ready: false when nothing listens, true on a running app-server",
           "[remote][ws][probe]") {
@@ -404,6 +195,62 @@ TEST_CASE("ws: the app-server killed mid-turn fails the pending run() with Trans
   CHECK(outcome.rfind("closed: ", 0) == 0);
 }
 
+TEST_CASE("ws: after the app-server restarts, reconnect() and thread_resume() pick up the thread",
+          "[remote][ws][reconnect]") {
+  World w;
+  auto d = w.start_ws();
+  w.server.enqueue(Response::message("first answer"));
+  w.server.enqueue(Response::message("second answer"));
+  codex::AsyncCodex codex(w.ioc.get_executor(), w.client_config());
+  std::string thread_id, first, second;
+  bool old_fails = false, dropped = false;
+  std::optional<codex::AsyncThread> old;
+  auto before = [&]() -> asio::awaitable<void> {
+    auto t = co_await codex.thread_start();
+    thread_id = t.id();
+    first = (co_await t.run("Say first.")).final_response.value_or("");
+    old = t;
+  };
+  run_async(w.ioc, before(), 60s);
+  // The daemon goes away (a crash or a restart): the connection drops.
+  d->kill_now();
+  auto lost = [&]() -> asio::awaitable<void> {
+    try {
+      co_await codex.models();
+    } catch (const codex::TransportClosedError&) {
+      dropped = true;
+    }
+  };
+  run_async(w.ioc, lost(), 60s);
+  // It comes back on the same address, with the same CODEX_HOME (the thread is on disk).
+  d = w.start_ws(w.port);
+  auto after = [&]() -> asio::awaitable<void> {
+    // snippet-begin: remote_reconnect
+    co_await codex.reconnect();
+    // Nothing is replayed: the old connection's thread handle stays failed.
+    try {
+      co_await old->read();
+    } catch (const codex::TransportClosedError&) {
+      old_fails = true;
+    }
+    auto t = co_await codex.thread_resume(thread_id);
+    second = (co_await t.run("Say second.")).final_response.value_or("");
+    // snippet-end: remote_reconnect
+    co_await codex.close();
+  };
+  run_async(w.ioc, after(), 90s);
+  CHECK(first == "first answer");
+  CHECK(dropped);
+  CHECK(second == "second answer");
+  // The resumed thread carried its history into the new server's model request.
+  CHECK(old_fails);
+  std::vector<codex::testing::RecordedRequest> reqs;
+  for (auto& r : w.server.requests())
+    if (r.method == "POST" && r.target.rfind("/v1/responses", 0) == 0) reqs.push_back(r);
+  REQUIRE(reqs.size() == 2);
+  CHECK(reqs[1].body.find("Say first.") != std::string::npos);
+}
+
 TEST_CASE("unix: a full turn over the app-server's unix socket", "[remote][unix][turn]") {
   World w;
   const fs::path sock = w.env.root() / "app.sock";
@@ -429,8 +276,8 @@ TEST_CASE("unix: a full turn over the app-server's unix socket", "[remote][unix]
 
 TEST_CASE("endpoints: unsupported schemes are rejected before connecting", "[remote][parse]") {
   asio::io_context ioc;
-  for (std::string bad : {"wss://127.0.0.1:1", "http://127.0.0.1:1", "ws://nohost", "unix://rel",
-                          "tcp://127.0.0.1:1", "ws://127.0.0.1:99999"}) {
+  for (std::string bad : {"http://127.0.0.1:1", "ws://nohost", "unix://rel", "tcp://127.0.0.1:1",
+                          "ws://127.0.0.1:99999"}) {
     codex::CodexConfig cfg;
     cfg.endpoint = bad;
     INFO(bad);
