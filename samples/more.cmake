@@ -111,8 +111,9 @@ codex_sample_twin(14_turn_controls 14_turn_controls/main.cpp
 codex_sample_twin(15_login_and_account 15_login_and_account/main.cpp
   LOCK codex_login_port_1455
   EXPECT "account/login/completed: success true.*login.cancel.status: canceled.*login.completed.success: false")
-# 16_external_message (and its predecessor 16_goal_turns) is not twinned: the SDK has neither
-# external messages nor goal turns yet (see README.md).
+# 16_external_message replaced the Python SDK's 16_goal_turns (goal turns are not implemented).
+codex_sample_twin(16_external_message 16_external_message/main.cpp
+  EXPECT "task.status: completed.*notification.status: completed.*model.received: function_call_output notifications/slack.*is not in any user or developer message")
 
 # ---------------------------------------------------------------- C++-specific samples
 
@@ -132,3 +133,28 @@ codex_sample_twin(interactive_approver interactive_approver/main.cpp
 # declined.
 codex_sample_single(allow_list_policy allow_list_policy/main.cpp
   EXPECT "touch allowed.txt' -> completed.*rm -f allowed.txt' -> declined.*allowed.txt exists: yes")
+
+# A fleet: K app-servers on ws://127.0.0.1:<port 0> with capability tokens, one AsyncCodex each on
+# one io_context, M threads placed least-loaded. The second test has one server that cannot start
+# and one killed mid-turn, whose turns are rerun on new threads elsewhere. The third puts every
+# server in its own network namespace (root and `ip netns`; reported as skipped elsewhere). They
+# hold one lock: each starts several app-servers on a small machine.
+codex_sample_target(fleet fleet/main.cpp)
+if(CODEX_BUILD_TESTS)
+  add_test(NAME sample_fleet COMMAND fleet)
+  codex_sample_properties(sample_fleet LOCK codex_fleet
+    EXPECT "server 2: ws://127.0.0.1:[0-9]+ ready.*all 12 turns are streaming at once on 3 servers.*fleet: 12 of 12 turns completed \\(0 rerun\\) on 3 of 3 servers.*turns/s")
+  add_test(NAME sample_fleet_failover COMMAND fleet --servers 4 --fail-one --kill-one)
+  codex_sample_properties(sample_fleet_failover LOCK codex_fleet
+    EXPECT "server 0: FAILED to start: exited with status 1: Error: failed to read websocket auth secret.*--kill-one: SIGKILL server 3 .pid [0-9]+. with 4 turns in flight.*failed mid-turn: .*fleet: 12 of 12 turns completed \\(4 rerun\\) on 2 of 4 servers")
+  add_test(NAME sample_fleet_netns COMMAND fleet --netns)
+  codex_sample_properties(sample_fleet_netns LOCK codex_fleet
+    EXPECT "netns: 3 network namespaces.*server 2: ws://10\\.[0-9.]+:[0-9]+ ready.*fleet: 12 of 12 turns completed \\(0 rerun\\) on 3 of 3 servers")
+  set_tests_properties(sample_fleet_netns PROPERTIES SKIP_REGULAR_EXPRESSION "netns: unavailable here")
+endif()
+
+# Getting a turn back under control: the turn inactivity watchdog (TurnStalledError) on a model
+# gone silent, a turn() cancelled while turn/start is in flight recovered with last_turn(), and
+# reconnect() + thread_resume().
+codex_sample_single(resilient_turns resilient_turns/main.cpp
+  EXPECT "watchdog: turn [0-9a-f-]+ silent for [0-9]+ ms, server status: inProgress.*turn 1 ended: interrupted.*turn\\(\\): cancelled while turn/start was in flight.*last_turn\\(\\): [0-9a-f-]+.*turn 2 ended: interrupted.*reconnected: .*old thread handle: TransportClosedError.*resumed thread [0-9a-f-]+: completed: The build log summary")
