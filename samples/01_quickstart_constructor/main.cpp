@@ -39,13 +39,13 @@ void check_result(const codex::InitializeResponse& md, const codex::TurnResult& 
 int sync_main(samples::SampleEnv& env) {
   env.script(Response::message("Hello! I am Codex, answering through the C++ SDK."));
 
-  //[quickstart_constructor_sync
+  // snippet-begin: quickstart_constructor_sync
   codex::Codex codex(env.config());  // starts the server and initializes, or throws
   print_metadata(codex.metadata());
 
   codex::Thread thread = codex.thread_start();
   codex::TurnResult result = thread.run("Say hello in one sentence.");
-  //]
+  // snippet-end: quickstart_constructor_sync
   check_result(codex.metadata(), result);
   return 0;
 }
@@ -53,7 +53,7 @@ int sync_main(samples::SampleEnv& env) {
 boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   env.script(Response::message("Hello! I am Codex, answering through the C++ SDK."));
 
-  //[quickstart_constructor_async
+  // snippet-begin: quickstart_constructor_async
   auto executor = co_await boost::asio::this_coro::executor;
   codex::AsyncCodex codex(executor, env.config());
   co_await codex.start();  // spawn + initialize (the first call would also do it)
@@ -62,7 +62,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   codex::AsyncThread thread = co_await codex.thread_start();
   codex::Input prompt("Say hello in one sentence.");
   codex::TurnResult result = co_await thread.run(std::move(prompt));
-  //]
+  // snippet-end: quickstart_constructor_async
   check_result(codex.metadata(), result);
   co_await codex.close();
   co_return 0;

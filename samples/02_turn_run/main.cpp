@@ -41,7 +41,7 @@ std::string opt(const std::optional<T>& v) {
     return std::to_string(*v);
 }
 
-//[turn_run_print
+// snippet-begin: turn_run_print
 void print_result(const codex::TurnResult& r) {
   std::cout << "id:             " << r.id << "\n"
             << "status:         " << codex::to_string(r.status) << "\n"
@@ -67,7 +67,7 @@ void print_result(const codex::TurnResult& r) {
     std::cout << kv.key() << " ";
   std::cout << "\n";
 }
-//]
+// snippet-end: turn_run_print
 
 void check_result(samples::SampleEnv& env, const codex::TurnResult& r) {
   samples::check(!r.id.empty() && r.id == samples::str(r.turn, "id"), "id is the turn's id");
@@ -90,12 +90,12 @@ void check_result(samples::SampleEnv& env, const codex::TurnResult& r) {
 
 int sync_main(samples::SampleEnv& env) {
   script(env);
-  //[turn_run_sync
+  // snippet-begin: turn_run_sync
   codex::Codex codex(env.config());
   codex::Thread thread = codex.thread_start();
   codex::TurnHandle turn = thread.turn("One sentence about structured planning.");
   codex::TurnResult result = turn.run();  // throws TurnFailedError if the turn failed
-  //]
+  // snippet-end: turn_run_sync
   print_result(result);
   check_result(env, result);
   return 0;
@@ -103,14 +103,14 @@ int sync_main(samples::SampleEnv& env) {
 
 boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   script(env);
-  //[turn_run_async
+  // snippet-begin: turn_run_async
   auto executor = co_await boost::asio::this_coro::executor;
   codex::AsyncCodex codex(executor, env.config());
   codex::AsyncThread thread = co_await codex.thread_start();
   codex::Input prompt("One sentence about structured planning.");
   codex::AsyncTurnHandle turn = co_await thread.turn(std::move(prompt));
   codex::TurnResult result = co_await turn.run();
-  //]
+  // snippet-end: turn_run_async
   print_result(result);
   check_result(env, result);
   co_await codex.close();

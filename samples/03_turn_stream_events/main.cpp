@@ -66,7 +66,7 @@ int sync_main(samples::SampleEnv& env) {
   codex::Codex codex(env.config());
   codex::Thread thread = codex.thread_start();
 
-  //[stream_events_sync
+  // snippet-begin: stream_events_sync
   codex::TurnHandle turn = thread.turn("Count from one to five.");
   codex::TurnStream events = turn.stream();
   std::map<std::string, int> counts;
@@ -77,7 +77,7 @@ int sync_main(samples::SampleEnv& env) {
     last_method = ev.method;
   }
   codex::TurnResult result = events.result();
-  //]
+  // snippet-end: stream_events_sync
   summarize(env, counts, last_method, result);
   return 0;
 }
@@ -88,7 +88,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   codex::AsyncCodex codex(executor, env.config());
   codex::AsyncThread thread = co_await codex.thread_start();
 
-  //[stream_events_async
+  // snippet-begin: stream_events_async
   codex::Input prompt("Count from one to five.");
   codex::AsyncTurnHandle turn = co_await thread.turn(std::move(prompt));
   codex::AsyncTurnStream events = turn.stream();
@@ -100,7 +100,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
     last_method = ev->method;
   }
   codex::TurnResult result = events.result();
-  //]
+  // snippet-end: stream_events_async
   summarize(env, counts, last_method, result);
   co_await codex.close();
   co_return 0;

@@ -63,7 +63,7 @@ void check_all(std::size_t visible, std::size_t with_hidden, std::size_t first_p
 }
 
 int sync_main(samples::SampleEnv& env) {
-  //[models_and_metadata_sync
+  // snippet-begin: models_and_metadata_sync
   codex::Codex codex(env.config());
   print_metadata(codex.metadata());
 
@@ -76,14 +76,14 @@ int sync_main(samples::SampleEnv& env) {
   std::size_t second = 0;
   if (std::string cursor = cursor_of(page); !cursor.empty())
     second = samples::array_at(codex.models({.cursor = cursor, .limit = 2}), {"data"}).size();
-  //]
+  // snippet-end: models_and_metadata_sync
   check_all(visible, with_hidden, samples::array_at(page, {"data"}).size(), cursor_of(page),
             second);
   return 0;
 }
 
 boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
-  //[models_and_metadata_async
+  // snippet-begin: models_and_metadata_async
   auto executor = co_await boost::asio::this_coro::executor;
   codex::AsyncCodex codex(executor, env.config());
   co_await codex.start();
@@ -103,7 +103,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
     json::object next = co_await codex.models(std::move(next_page));
     second = samples::array_at(next, {"data"}).size();
   }
-  //]
+  // snippet-end: models_and_metadata_async
   check_all(visible, with_hidden, samples::array_at(page, {"data"}).size(), cursor_of(page),
             second);
   co_await codex.close();

@@ -57,7 +57,7 @@ void check_all(samples::SampleEnv& env, const std::string& id, const std::string
 
 int sync_main(samples::SampleEnv& env) {
   script(env);
-  //[existing_thread_sync
+  // snippet-begin: existing_thread_sync
   std::string thread_id;
   codex::TurnResult first;
   {
@@ -72,7 +72,7 @@ int sync_main(samples::SampleEnv& env) {
   codex::Thread resumed = codex.thread_resume(thread_id);
   print_resumed(resumed.id(), resumed.response());
   codex::TurnResult second = resumed.run(kSecondPrompt);
-  //]
+  // snippet-end: existing_thread_sync
   check_all(env, thread_id, resumed.id(), first, second);
   return 0;
 }
@@ -80,7 +80,7 @@ int sync_main(samples::SampleEnv& env) {
 boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   script(env);
   auto executor = co_await boost::asio::this_coro::executor;
-  //[existing_thread_async
+  // snippet-begin: existing_thread_async
   std::string thread_id;
   codex::TurnResult first;
   {
@@ -98,7 +98,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   print_resumed(resumed.id(), resumed.response());
   codex::Input prompt(kSecondPrompt);
   codex::TurnResult second = co_await resumed.run(std::move(prompt));
-  //]
+  // snippet-end: existing_thread_async
   check_all(env, thread_id, resumed.id(), first, second);
   co_await codex.close();
   co_return 0;

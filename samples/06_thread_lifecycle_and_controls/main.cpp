@@ -110,7 +110,7 @@ void check_report(const Report& r) {
 int sync_main(samples::SampleEnv& env) {
   script(env);
   Report r;
-  //[lifecycle_sync
+  // snippet-begin: lifecycle_sync
   codex::Codex codex(env.config());
   codex::Thread thread = codex.thread_start();
   r.id = thread.id();
@@ -149,7 +149,7 @@ int sync_main(samples::SampleEnv& env) {
     if (status == "idle" && active) break;
   }
   r.after_compaction = resumed.read({.include_turns = true});
-  //]
+  // snippet-end: lifecycle_sync
   check_report(r);
   return 0;
 }
@@ -158,7 +158,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   script(env);
   Report r;
   auto executor = co_await boost::asio::this_coro::executor;
-  //[lifecycle_async
+  // snippet-begin: lifecycle_async
   codex::AsyncCodex codex(executor, env.config());
   codex::AsyncThread thread = co_await codex.thread_start();
   r.id = thread.id();
@@ -207,7 +207,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
     if (status == "idle" && active_seen) break;
   }
   r.after_compaction = co_await resumed.read(with_turns);
-  //]
+  // snippet-end: lifecycle_async
   check_report(r);
   co_await codex.close();
   co_return 0;

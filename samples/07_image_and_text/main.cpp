@@ -37,7 +37,7 @@ void check_all(samples::SampleEnv& env, const std::string& url, const codex::Tur
 
 int sync_main(samples::SampleEnv& env) {
   script(env);
-  //[image_and_text_sync
+  // snippet-begin: image_and_text_sync
   const std::string url = samples::png_data_url();  // data:image/png;base64,iVBORw0...
   codex::Codex codex(env.config());
   codex::Thread thread = codex.thread_start();
@@ -45,7 +45,7 @@ int sync_main(samples::SampleEnv& env) {
       codex::TextInput{"What is in this image? Answer in one sentence."},
       codex::ImageInput{url},
   });
-  //]
+  // snippet-end: image_and_text_sync
   check_all(env, url, result);
   return 0;
 }
@@ -53,7 +53,7 @@ int sync_main(samples::SampleEnv& env) {
 boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   script(env);
   auto executor = co_await boost::asio::this_coro::executor;
-  //[image_and_text_async
+  // snippet-begin: image_and_text_async
   const std::string url = samples::png_data_url();
   codex::AsyncCodex codex(executor, env.config());
   codex::AsyncThread thread = co_await codex.thread_start();
@@ -62,7 +62,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
       codex::ImageInput{url},
   };
   codex::TurnResult result = co_await thread.run(std::move(input));
-  //]
+  // snippet-end: image_and_text_async
   check_all(env, url, result);
   co_await codex.close();
   co_return 0;

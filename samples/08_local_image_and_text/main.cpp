@@ -51,14 +51,14 @@ void check_all(samples::SampleEnv& env, const codex::TurnResult& r) {
 int sync_main(samples::SampleEnv& env) {
   script(env);
   const std::string path = write_image(env);
-  //[local_image_and_text_sync
+  // snippet-begin: local_image_and_text_sync
   codex::Codex codex(env.config());
   codex::Thread thread = codex.thread_start();
   codex::TurnResult result = thread.run({
       codex::TextInput{"Describe this image in one sentence."},
       codex::LocalImageInput{path},  // read by the app-server, not by the SDK
   });
-  //]
+  // snippet-end: local_image_and_text_sync
   check_all(env, result);
   return 0;
 }
@@ -67,7 +67,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   script(env);
   const std::string path = write_image(env);
   auto executor = co_await boost::asio::this_coro::executor;
-  //[local_image_and_text_async
+  // snippet-begin: local_image_and_text_async
   codex::AsyncCodex codex(executor, env.config());
   codex::AsyncThread thread = co_await codex.thread_start();
   codex::Input input{
@@ -75,7 +75,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
       codex::LocalImageInput{path},
   };
   codex::TurnResult result = co_await thread.run(std::move(input));
-  //]
+  // snippet-end: local_image_and_text_async
   check_all(env, result);
   co_await codex.close();
   co_return 0;

@@ -45,7 +45,7 @@ void print_flow(std::string_view how, const codex::InitializeResponse& md,
                  std::string(how) + ": the turn completed with a text");
 }
 
-//[async_parity_coroutine
+// snippet-begin: async_parity_coroutine
 /// The flow on an (already started or not) `AsyncCodex`; returns the turn's text.
 boost::asio::awaitable<std::string> parity_flow(codex::AsyncCodex& codex, std::string how) {
   co_await codex.start();  // no-op when already started
@@ -56,11 +56,11 @@ boost::asio::awaitable<std::string> parity_flow(codex::AsyncCodex& codex, std::s
   print_flow(how, codex.metadata(), thread.id(), result);
   co_return result.final_response.value_or("");
 }
-//]
+// snippet-end: async_parity_coroutine
 
 int sync_main(samples::SampleEnv& env) {
   script(env);
-  //[async_parity_sync
+  // snippet-begin: async_parity_sync
   codex::Codex codex(env.config());
   codex::Thread thread = codex.thread_start();
   codex::TurnHandle turn = thread.turn("Say hello in one sentence.");
@@ -72,7 +72,7 @@ int sync_main(samples::SampleEnv& env) {
       codex.executor(), parity_flow(codex.async_client(), "coroutine on Codex::executor()"),
       boost::asio::use_future);
   const std::string bridged = text.get();
-  //]
+  // snippet-end: async_parity_sync
   samples::check(bridged == result.final_response.value_or("-"), "both ways give the same text");
   return 0;
 }
@@ -80,10 +80,10 @@ int sync_main(samples::SampleEnv& env) {
 boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   script(env);
   auto executor = co_await boost::asio::this_coro::executor;
-  //[async_parity_async
+  // snippet-begin: async_parity_async
   codex::AsyncCodex codex(executor, env.config());
   const std::string text = co_await parity_flow(codex, "AsyncCodex");
-  //]
+  // snippet-end: async_parity_async
   samples::check(env.online() || text == kAnswer, "the coroutine gives the scripted text");
   co_await codex.close();
   co_return 0;

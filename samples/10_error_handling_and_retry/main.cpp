@@ -55,7 +55,7 @@ struct Outcome {
   codex::TurnStatus step4_status = codex::TurnStatus::unknown;
 };
 
-//[error_handling_report
+// snippet-begin: error_handling_report
 void report_turn_failed(const codex::TurnFailedError& e) {
   const codex::TurnError& err = e.error();
   std::cout << "  TurnFailedError: " << err.message << "\n"
@@ -65,7 +65,7 @@ void report_turn_failed(const codex::TurnFailedError& e) {
             << ", retryable: " << (codex::is_retryable_error(e) ? "yes" : "no")
             << ", turn status: " << codex::to_string(e.result().status) << "\n";
 }
-//]
+// snippet-end: error_handling_report
 
 void report_text(const codex::TurnResult& r) {
   std::cout << "  " << codex::to_string(r.status) << ": "
@@ -91,7 +91,7 @@ int sync_main(samples::SampleEnv& env) {
   codex::Thread thread = codex.thread_start();
 
   std::cout << "1. a failing turn under retry_on_overload\n";
-  //[error_handling_sync
+  // snippet-begin: error_handling_sync
   try {
     codex::TurnResult r = codex::retry_on_overload(
         [&] {
@@ -109,7 +109,7 @@ int sync_main(samples::SampleEnv& env) {
   } catch (const codex::JsonRpcError& e) {  // any other request error
     std::cout << "  JSON-RPC error " << e.code() << ": " << e.rpc_message() << "\n";
   }
-  //]
+  // snippet-end: error_handling_sync
 
   std::cout << "2. an overloaded model, retried with backoff\n";
   codex::TurnResult second = codex::retry_on_overload(
@@ -162,7 +162,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   codex::AsyncThread thread = co_await codex.thread_start();
 
   std::cout << "1. a failing turn under retry_on_overload\n";
-  //[error_handling_async
+  // snippet-begin: error_handling_async
   auto failing_turn = [&]() -> boost::asio::awaitable<codex::TurnResult> {
     ++o.step1_attempts;
     codex::Input prompt(kPrompt);
@@ -181,7 +181,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   } catch (const codex::JsonRpcError& e) {
     std::cout << "  JSON-RPC error " << e.code() << ": " << e.rpc_message() << "\n";
   }
-  //]
+  // snippet-end: error_handling_async
 
   std::cout << "2. an overloaded model, retried with backoff\n";
   auto overloaded_turn = [&]() -> boost::asio::awaitable<codex::TurnResult> {

@@ -69,7 +69,7 @@ int sync_main(samples::SampleEnv& env) {
   codex::Thread thread = codex.thread_start();
   std::cout << "Chat with Codex (thread " << thread.id() << "). Type quit to exit.\n";
   int turns = 0, failures = 0;
-  //[cli_mini_app_sync
+  // snippet-begin: cli_mini_app_sync
   for (;;) {
     prompt_user();
     std::optional<std::string> line = samples::read_line();
@@ -82,7 +82,7 @@ int sync_main(samples::SampleEnv& env) {
     codex::TurnResult r = thread.turn(*line).collect(print_delta);
     after_turn(r, turns, failures);
   }
-  //]
+  // snippet-end: cli_mini_app_sync
   return finish(turns, failures);
 }
 
@@ -92,7 +92,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   codex::AsyncThread thread = co_await codex.thread_start();
   std::cout << "Chat with Codex (thread " << thread.id() << "). Type quit to exit.\n";
   int turns = 0, failures = 0;
-  //[cli_mini_app_async
+  // snippet-begin: cli_mini_app_async
   samples::AsyncLineReader input(executor);  // after the app-server was spawned: see README.md
   codex::EventObserver on_event = print_delta;
   for (;;) {
@@ -108,7 +108,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
     codex::TurnResult r = co_await turn.collect(on_event);
     after_turn(r, turns, failures);
   }
-  //]
+  // snippet-end: cli_mini_app_async
   co_await codex.close();
   co_return finish(turns, failures);
 }

@@ -68,7 +68,7 @@ bool in_catalog(const json::object& models, std::string_view name) {
   return false;
 }
 
-//[kitchen_sink_options
+// snippet-begin: kitchen_sink_options
 codex::ThreadStartOptions thread_options() {
   return {.config = json::object{{"model_reasoning_effort", "high"}}, .model = kModel};
 }
@@ -86,7 +86,7 @@ codex::TurnOptions turn_options(std::string cwd) {
       .timeout = std::chrono::seconds(60),  // of the turn/start request
   };
 }
-//]
+// snippet-end: kitchen_sink_options
 
 void report(samples::SampleEnv& env, bool listed, const codex::TurnResult& r,
             const json::object& resumed) {
@@ -133,13 +133,13 @@ void report(samples::SampleEnv& env, bool listed, const codex::TurnResult& r,
 
 int sync_main(samples::SampleEnv& env) {
   script(env);
-  //[kitchen_sink_sync
+  // snippet-begin: kitchen_sink_sync
   codex::Codex codex(env.config());
   const bool listed = in_catalog(codex.models({.include_hidden = true}), kModel);
 
   codex::Thread thread = codex.thread_start(thread_options());
   codex::TurnResult result = thread.turn(kPrompt, turn_options(cwd_for(env))).run();
-  //]
+  // snippet-end: kitchen_sink_sync
   const json::object resumed = codex.thread_resume(thread.id()).response();
   report(env, listed, result, resumed);
   return 0;
@@ -148,7 +148,7 @@ int sync_main(samples::SampleEnv& env) {
 boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   script(env);
   auto executor = co_await boost::asio::this_coro::executor;
-  //[kitchen_sink_async
+  // snippet-begin: kitchen_sink_async
   codex::AsyncCodex codex(executor, env.config());
   codex::ModelsOptions all_models{.include_hidden = true};
   const json::object models = co_await codex.models(std::move(all_models));
@@ -160,7 +160,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   codex::TurnOptions options = turn_options(cwd_for(env));
   codex::AsyncTurnHandle turn = co_await thread.turn(std::move(prompt), std::move(options));
   codex::TurnResult result = co_await turn.run();
-  //]
+  // snippet-end: kitchen_sink_async
   codex::AsyncThread resumed = co_await codex.thread_resume(thread.id());
   report(env, listed, result, resumed.response());
   co_await codex.close();

@@ -42,7 +42,7 @@ void script(samples::SampleEnv& env) {
                  .with_usage({.input_tokens = 260, .output_tokens = 30}));
 }
 
-//[model_select_pick
+// snippet-begin: model_select_pick
 int effort_rank(std::string_view effort) {
   static const std::map<std::string_view, int> rank = {{"none", 0},   {"minimal", 1}, {"low", 2},
                                                        {"medium", 3}, {"high", 4},    {"xhigh", 5},
@@ -91,7 +91,7 @@ std::string pick_effort(const json::object& model) {
   }
   return best.empty() ? "medium" : best;
 }
-//]
+// snippet-end: model_select_pick
 
 json::object output_schema() {
   return json::parse(R"({"type":"object","properties":{"summary":{"type":"string"},)"
@@ -164,7 +164,7 @@ void print_turns(samples::SampleEnv& env, const json::object& thread_response,
 
 int sync_main(samples::SampleEnv& env) {
   script(env);
-  //[model_select_sync
+  // snippet-begin: model_select_sync
   codex::Codex codex(env.config());
   const json::object selected =
       pick_model(samples::array_at(codex.models({.include_hidden = true}), {"data"}));
@@ -184,7 +184,7 @@ int sync_main(samples::SampleEnv& env) {
       "Give one short sentence about reliable production releases.", simple_options(model, effort));
   codex::TurnResult second = thread->run("Return JSON for a safe feature-flag rollout plan.",
                                          full_options(model, effort, cwd_for(env)));
-  //]
+  // snippet-end: model_select_sync
   print_turns(env, thread->response(), model, first, second);
   return 0;
 }
@@ -192,7 +192,7 @@ int sync_main(samples::SampleEnv& env) {
 boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   script(env);
   auto executor = co_await boost::asio::this_coro::executor;
-  //[model_select_async
+  // snippet-begin: model_select_async
   codex::AsyncCodex codex(executor, env.config());
   codex::ModelsOptions all_models{.include_hidden = true};
   const json::object models = co_await codex.models(std::move(all_models));
@@ -221,7 +221,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   codex::TurnOptions second_options = full_options(model, effort, cwd_for(env));
   codex::TurnResult second =
       co_await thread.run(std::move(second_prompt), std::move(second_options));
-  //]
+  // snippet-end: model_select_async
   print_turns(env, thread.response(), model, first, second);
   co_await codex.close();
   co_return 0;

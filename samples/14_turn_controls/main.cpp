@@ -111,7 +111,7 @@ int sync_main(samples::SampleEnv& env) {
   codex::Codex codex(env.config());
   codex::Thread thread = codex.thread_start();
 
-  //[turn_controls_sync
+  // snippet-begin: turn_controls_sync
   Watched steer;
   codex::TurnHandle steer_turn = thread.turn(kSteerPrompt);
   for (const codex::Notification& ev : steer_turn.stream()) {
@@ -136,7 +136,7 @@ int sync_main(samples::SampleEnv& env) {
     }
     release(env, "interrupt");
   }
-  //]
+  // snippet-end: turn_controls_sync
   check_all(env, steer, steer_turn.id(), interrupt, steer_texts);
   return 0;
 }
@@ -147,7 +147,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   codex::AsyncCodex codex(executor, env.config());
   codex::AsyncThread thread = co_await codex.thread_start();
 
-  //[turn_controls_async
+  // snippet-begin: turn_controls_async
   Watched steer;
   codex::Input steer_prompt(kSteerPrompt);
   codex::AsyncTurnHandle steer_turn = co_await thread.turn(std::move(steer_prompt));
@@ -177,7 +177,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
     }
     release(env, "interrupt");
   }
-  //]
+  // snippet-end: turn_controls_async
   check_all(env, steer, steer_turn.id(), interrupt, steer_texts);
   co_await codex.close();
   co_return 0;

@@ -91,7 +91,7 @@ int sync_main(samples::SampleEnv& env) {
   if (env.online()) {
     std::cout << "api key login: skipped online (it would replace your own login)\n";
   } else {
-    //[login_api_key_sync
+    // snippet-begin: login_api_key_sync
     codex.login_api_key(kFakeKey);
     codex::Notification done = wait_for(codex, "account/login/completed");
     std::cout << "account/login/completed: success " << json::serialize(done.params.at("success"))
@@ -105,21 +105,21 @@ int sync_main(samples::SampleEnv& env) {
     const std::string mode = auth_mode(wait_for(codex, "account/updated"));
     std::cout << "account/updated after logout: authMode " << (mode.empty() ? "null" : mode)
               << "\n";
-    //]
+    // snippet-end: login_api_key_sync
     samples::check(done.params.at("success") == json::value(true), "the API key login succeeded");
     samples::check(stored, "the key was stored in CODEX_HOME/auth.json");
     samples::check(mode.empty() && !auth_json_exists(codex.metadata()),
                    "logout() removed the credentials");
   }
 
-  //[login_chatgpt_sync
+  // snippet-begin: login_chatgpt_sync
   ChatgptOutcome o;
   codex::ChatgptLoginHandle login = codex.login_chatgpt();
   o.login_id = login.login_id();
   o.auth_url = login.auth_url();  // a real app opens this in a browser, then waits
   o.cancel = login.cancel().status;
   o.completed = login.wait(kWait);
-  //]
+  // snippet-end: login_chatgpt_sync
   report_chatgpt(o, codex.account());
   return 0;
 }
@@ -143,7 +143,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   if (env.online()) {
     std::cout << "api key login: skipped online (it would replace your own login)\n";
   } else {
-    //[login_api_key_async
+    // snippet-begin: login_api_key_async
     co_await codex.login_api_key(kFakeKey);
     codex::Notification done = co_await wait_for(codex, "account/login/completed");
     std::cout << "account/login/completed: success " << json::serialize(done.params.at("success"))
@@ -159,14 +159,14 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
     const std::string mode = auth_mode(logged_out);
     std::cout << "account/updated after logout: authMode " << (mode.empty() ? "null" : mode)
               << "\n";
-    //]
+    // snippet-end: login_api_key_async
     samples::check(done.params.at("success") == json::value(true), "the API key login succeeded");
     samples::check(stored, "the key was stored in CODEX_HOME/auth.json");
     samples::check(mode.empty() && !auth_json_exists(codex.metadata()),
                    "logout() removed the credentials");
   }
 
-  //[login_chatgpt_async
+  // snippet-begin: login_chatgpt_async
   ChatgptOutcome o;
   codex::AsyncChatgptLoginHandle login = co_await codex.login_chatgpt();
   o.login_id = login.login_id();
@@ -174,7 +174,7 @@ boost::asio::awaitable<int> async_main(samples::SampleEnv& env) {
   codex::CancelLoginResponse cancelled = co_await login.cancel();
   o.cancel = cancelled.status;
   o.completed = co_await login.wait(kWait);
-  //]
+  // snippet-end: login_chatgpt_async
   codex::AccountInfo account = co_await codex.account();
   report_chatgpt(o, account);
   co_await codex.close();

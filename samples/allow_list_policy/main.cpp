@@ -25,7 +25,7 @@ int main(int argc, char** argv) try {
   env.script(Response::message("The removal was declined."));
   const std::string root = env.workspace().empty() ? fs::current_path().string() : env.workspace();
 
-  //[allow_list_policy
+  // snippet-begin: allow_list_policy
   codex::CodexConfig config = env.config();
   config.approval_handler = codex::allow_commands({
       .command_prefixes = {"touch", "ls", "git status"},
@@ -45,7 +45,7 @@ int main(int argc, char** argv) try {
   };
   auto first = thread.run("Create allowed.txt.", {}, print_decisions);
   auto second = thread.run("Now delete it.", {}, print_decisions);
-  //]
+  // snippet-end: allow_list_policy
 
   const bool exists = fs::exists(fs::path(root) / "allowed.txt");
   std::cout << "first turn: " << codex::to_string(first.status)

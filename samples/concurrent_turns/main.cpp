@@ -57,7 +57,7 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-//[concurrent_turns_one
+// snippet-begin: concurrent_turns_one
 asio::awaitable<Timing> one_turn(codex::AsyncCodex& codex, int index, Batch& batch) {
   Timing t{.index = index};
   const auto start = Clock::now();
@@ -84,7 +84,7 @@ asio::awaitable<Timing> one_turn(codex::AsyncCodex& codex, int index, Batch& bat
   t.total_ms = ms_since(start);
   co_return t;
 }
-//]
+// snippet-end: concurrent_turns_one
 
 int run(samples::SampleEnv& env, int turns) {
   for (int i = 1; i <= turns; ++i)
@@ -103,7 +103,7 @@ int run(samples::SampleEnv& env, int turns) {
   auto all = [&]() -> asio::awaitable<void> {
     co_await codex.start();
     batch.start = Clock::now();
-    //[concurrent_turns_group
+    // snippet-begin: concurrent_turns_group
     using Op = decltype(asio::co_spawn(ioc, one_turn(codex, 0, batch), asio::deferred));
     std::vector<Op> ops;
     for (int i = 1; i <= turns; ++i)
@@ -111,7 +111,7 @@ int run(samples::SampleEnv& env, int turns) {
     auto group = asio::experimental::make_parallel_group(std::move(ops));
     auto [order, errors, results] =
         co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-    //]
+    // snippet-end: concurrent_turns_group
     for (std::size_t i = 0; i < errors.size(); ++i)
       if (errors[i]) std::rethrow_exception(errors[i]);
     timings = std::move(results);

@@ -120,7 +120,7 @@ struct Server {
   int served = 0;
 };
 
-//[embed_asio_server_handler
+// snippet-begin: embed_asio_server_handler
 /// Answers one request: a turn per `/ask?q=...` on an ephemeral thread.
 asio::awaitable<http::response<http::string_body>> handle(
     codex::AsyncCodex& codex, const http::request<http::string_body>& req) {
@@ -179,11 +179,11 @@ asio::awaitable<void> accept_loop(Server& server) {
                    asio::detached);
   }
 }
-//]
+// snippet-end: embed_asio_server_handler
 
 // ---------------------------------------------------------------- the self-test client
 
-//[embed_asio_server_client
+// snippet-begin: embed_asio_server_client
 /// `GET /ask?q=<question>` with a Beast client; returns "<status> <body>".
 asio::awaitable<std::string> ask(unsigned short port, std::string question) {
   auto executor = co_await asio::this_coro::executor;
@@ -203,7 +203,7 @@ asio::awaitable<std::string> ask(unsigned short port, std::string question) {
     body.pop_back();
   co_return std::to_string(res.result_int()) + " " + body;
 }
-//]
+// snippet-end: embed_asio_server_client
 
 struct SelfTest {
   bool done = false;
@@ -231,7 +231,7 @@ int run(samples::SampleEnv& env, unsigned short port, int limit, bool test) {
   env.script(Response::message("Paris.", {.deltas = 2}));
   env.script(Response::message("4.", {.deltas = 1}));
 
-  //[embed_asio_server_main
+  // snippet-begin: embed_asio_server_main
   asio::io_context ioc;  // the program's own io_context: HTTP and Codex share it
   codex::AsyncCodex codex(ioc.get_executor(), env.config());
   tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
@@ -249,7 +249,7 @@ int run(samples::SampleEnv& env, unsigned short port, int limit, bool test) {
   SelfTest result;
   if (test) asio::co_spawn(ioc, self_test(server, bound, result), asio::detached);
   ioc.run();
-  //]
+  // snippet-end: embed_asio_server_main
   if (failure) std::rethrow_exception(failure);
   std::cout << "served " << server.served << " request(s)\n";
   if (test) {

@@ -48,7 +48,7 @@ std::string workspace(samples::SampleEnv& env) {
   return env.workspace().empty() ? fs::current_path().string() : env.workspace();
 }
 
-//[interactive_approver_prompt
+// snippet-begin: interactive_approver_prompt
 /// Prints what the request asks for and the question; false for requests that are not
 /// approvals (those get the SDK's fail-closed refusal).
 bool show_request(const codex::ServerRequest& req) {
@@ -94,7 +94,7 @@ asio::awaitable<codex::ServerReply> ask_on_terminal_async(
   std::optional<std::string> answer = co_await in->read_line();
   co_return decide(answer);
 }
-//]
+// snippet-end: interactive_approver_prompt
 
 codex::ThreadStartOptions thread_options(samples::SampleEnv& env, codex::ApprovalHandler handler) {
   return {.approval_mode = codex::ApprovalMode::ask_client_untrusted,
@@ -125,11 +125,11 @@ constexpr const char* kPrompt = "Create an empty file named approved.txt here, u
 
 int sync_main(samples::SampleEnv& env) {
   script(env);
-  //[interactive_approver_sync
+  // snippet-begin: interactive_approver_sync
   codex::Codex codex(env.config());
   codex::Thread thread = codex.thread_start(thread_options(env, ask_on_terminal));
   codex::TurnResult result = thread.run(kPrompt);
-  //]
+  // snippet-end: interactive_approver_sync
   report(env, result);
   return 0;
 }
@@ -137,7 +137,7 @@ int sync_main(samples::SampleEnv& env) {
 asio::awaitable<int> async_main(samples::SampleEnv& env) {
   script(env);
   auto executor = co_await asio::this_coro::executor;
-  //[interactive_approver_async
+  // snippet-begin: interactive_approver_async
   codex::AsyncCodex codex(executor, env.config());
   co_await codex.start();  // spawn the app-server BEFORE stdin joins the io_context (see top)
   auto input = std::make_shared<samples::AsyncLineReader>(executor);
@@ -150,7 +150,7 @@ asio::awaitable<int> async_main(samples::SampleEnv& env) {
   codex::AsyncThread thread = co_await codex.thread_start(std::move(options));
   codex::Input prompt(kPrompt);
   codex::TurnResult result = co_await thread.run(std::move(prompt));
-  //]
+  // snippet-end: interactive_approver_async
   report(env, result);
   co_await codex.close();
   co_return 0;

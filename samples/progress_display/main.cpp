@@ -39,7 +39,7 @@ void script(samples::SampleEnv& env) {
       {.deltas = 24, .delay = 25ms}));
 }
 
-//[progress_display
+// snippet-begin: progress_display
 /// The state of the display, updated from each event.
 class Progress {
  public:
@@ -121,7 +121,7 @@ class Progress {
   std::string status_;
   bool open_line_ = false;
 };
-//]
+// snippet-end: progress_display
 
 int run(samples::SampleEnv& env) {
   script(env);
@@ -130,7 +130,7 @@ int run(samples::SampleEnv& env) {
   codex::Thread thread = codex.thread_start(
       {.approval_mode = codex::ApprovalMode::deny_all, .sandbox = codex::Sandbox::workspace_write});
 
-  //[progress_display_loop
+  // snippet-begin: progress_display_loop
   Progress progress;
   codex::TurnHandle turn =
       thread.turn("Run `echo alpha beta gamma` and tell me what it printed, in two sentences.");
@@ -138,7 +138,7 @@ int run(samples::SampleEnv& env) {
   for (const codex::Notification& ev : events)
     progress.on_event(ev);
   codex::TurnResult result = events.result();
-  //]
+  // snippet-end: progress_display_loop
 
   std::cout << "answer: " << result.final_response.value_or("<none>") << "\n";
   samples::check(progress.status() == "completed", "the turn completed");

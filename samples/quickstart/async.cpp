@@ -17,7 +17,7 @@
 using namespace std::chrono_literals;
 using codex::testing::Response;
 
-//[quickstart_async
+// snippet-begin: quickstart_async
 boost::asio::awaitable<int> quickstart(codex::CodexConfig config) {
   codex::AsyncCodex codex(co_await boost::asio::this_coro::executor, std::move(config));
   co_await codex.start();
@@ -38,7 +38,7 @@ boost::asio::awaitable<int> quickstart(codex::CodexConfig config) {
   codex::samples::print_summary(result);
   co_return 0;
 }
-//]
+// snippet-end: quickstart_async
 
 int main(int argc, char** argv) {
   codex::samples::SampleEnv env(argc, argv);
@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
       "Hello from codex-cpp, the coroutine way! Every piece of this answer travelled through "
       "co_await from the real codex app-server.",
       {.deltas = 14, .delay = 40ms}));
+  // snippet-begin: quickstart_async_main
   boost::asio::io_context ioc;
   int rc = 1;
   boost::asio::co_spawn(ioc, quickstart(env.config()), [&](std::exception_ptr e, int r) {
@@ -61,4 +62,5 @@ int main(int argc, char** argv) {
   });
   ioc.run();
   return rc;
+  // snippet-end: quickstart_async_main
 }

@@ -23,7 +23,7 @@ int main(int argc, char** argv) try {
       "in small pieces by a scripted model running on 127.0.0.1.",
       {.deltas = 16, .delay = 40ms}));
 
-  //[quickstart_sync
+  // snippet-begin: quickstart_sync
   codex::Codex codex(env.config());
   std::cout << "connected to " << codex.metadata().server_name << " "
             << codex.metadata().server_version << "\n";
@@ -36,7 +36,7 @@ int main(int argc, char** argv) try {
         if (ev.method == "item/agentMessage/delta") std::cout << ev.delta() << std::flush;
       });
   std::cout << "\n\n";
-  //]
+  // snippet-end: quickstart_sync
   codex::samples::print_summary(result);
   std::cout << "final_response: " << result.final_response.value_or("<none>") << "\n";
   return result.status == codex::TurnStatus::completed ? 0 : 1;

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <iostream>
 
-//[readme_sync
+// snippet-begin: first_program
 int first_program() {
   codex::Codex codex;  // spawns `codex app-server`, runs initialize
   auto thread = codex.thread_start();
@@ -20,9 +20,9 @@ int first_program() {
   std::cout << result.final_response.value_or("") << "\n";
   return 0;
 }
-//]
+// snippet-end: first_program
 
-//[readme_async
+// snippet-begin: first_program_async
 boost::asio::awaitable<void> hello() {
   codex::AsyncCodex codex(co_await boost::asio::this_coro::executor);
   auto thread = co_await codex.thread_start();
@@ -30,7 +30,7 @@ boost::asio::awaitable<void> hello() {
   std::cout << result.final_response.value_or("") << "\n";
   co_await codex.close();
 }
-//]
+// snippet-end: first_program_async
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--async") == 0) {

@@ -110,7 +110,7 @@ class Watchdog {
   std::thread thread_;
 };
 
-// doc-begin: ask-untrusted
+// snippet-begin: approvals_ask_untrusted
 // Thread options: ask the client before anything that is not known safe.
 codex::ThreadStartOptions ask_untrusted(const Env& e, codex::ApprovalHandler handler = nullptr) {
   return {.approval_mode = ApprovalMode::ask_client_untrusted,
@@ -118,7 +118,7 @@ codex::ThreadStartOptions ask_untrusted(const Env& e, codex::ApprovalHandler han
           .sandbox = Sandbox::workspace_write,
           .approval_handler = std::move(handler)};
 }
-// doc-end
+// snippet-end: approvals_ask_untrusted
 
 // A one-shot event between coroutines on one executor (no threads involved).
 class Signal {
@@ -263,14 +263,14 @@ TEST_CASE("accept runs the command", "[e2e][approvals]") {
   CHECK(seen[0].is_approval());
   CHECK(seen[0].turn_id == out.result.id);
   CHECK(seen[0].item_id == "call_mock_1");
-  // doc-begin: typed-view
+  // snippet-begin: approvals_command_view
   auto view = codex::CommandApprovalRequest::from(seen[0]);
   REQUIRE(view);
   CHECK(view->command == "/bin/bash -c 'touch accepted.txt'");
   CHECK(view->inner_commands == std::vector<std::string>{"touch accepted.txt"});
   CHECK(codex::path_is_under(view->cwd, e.ws()));
   CHECK(view->offers("accept"));
-  // doc-end
+  // snippet-end: approvals_command_view
 }
 
 TEST_CASE("decline leaves the item declined and the turn completes", "[e2e][approvals]") {
@@ -299,13 +299,13 @@ TEST_CASE("cancel ends the turn interrupted", "[e2e][approvals]") {
 TEST_CASE("a handler that throws fails the item and the turn completes", "[e2e][approvals]") {
   Env e;
   int calls = 0;
-  // doc-begin: throwing-handler
+  // snippet-begin: approvals_throwing_handler
   codex::ApprovalHandler throws = [&calls](ServerRequest) -> asio::awaitable<ServerReply> {
     ++calls;
     throw std::runtime_error("the approval UI crashed");
     co_return ServerReply::decision(ApprovalDecision::accept);  // never reached
   };
-  // doc-end
+  // snippet-end: approvals_throwing_handler
   auto out = run_exec_turn(e, Response::exec_command("touch thrown.txt"), throws);
   CHECK(calls == 1);
   CHECK(out.result.status == TurnStatus::completed);
@@ -335,7 +335,7 @@ TEST_CASE("an answer deferred to another coroutine (wait_for_answer)", "[e2e][ap
     auto opts = ask_untrusted(e, codex::wait_for_answer());
     auto thread = co_await client.thread_start(std::move(opts));
     auto turn = co_await thread.turn("Create deferred.txt.");
-    // doc-begin: deferred-async
+    // snippet-begin: approvals_deferred_coroutine
     auto stream = turn.stream();
     while (auto ev = co_await stream.next(kWait)) {
       if (ev->request) {
@@ -352,7 +352,7 @@ TEST_CASE("an answer deferred to another coroutine (wait_for_answer)", "[e2e][ap
       }
     }
     result = stream.result();
-    // doc-end
+    // snippet-end: approvals_deferred_coroutine
     answered_twice = kept.decide(ApprovalDecision::decline);
     co_await client.close();
   });
@@ -377,7 +377,7 @@ TEST_CASE("sync Codex: an answer deferred to another std::thread", "[e2e][approv
     codex::Codex client(cfg);
     auto opts = ask_untrusted(e);
     auto thread = client.thread_start(std::move(opts));
-    // doc-begin: deferred-sync
+    // snippet-begin: approvals_deferred_thread
     auto turn = thread.turn("Create deferred_sync.txt.");
     auto stream = turn.stream();
     while (auto ev = stream.next(kWait)) {
@@ -389,7 +389,7 @@ TEST_CASE("sync Codex: an answer deferred to another std::thread", "[e2e][approv
       }
     }
     result = stream.result();
-    // doc-end
+    // snippet-end: approvals_deferred_thread
     client.close();
   }
   CHECK(answered);
@@ -490,7 +490,7 @@ TEST_CASE("interrupting a turn withdraws its pending approval", "[e2e][approvals
   bool handler_cancelled = false;
   run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     Signal handler_returned(ex);
-    // doc-begin: cancelled-handler
+    // snippet-begin: approvals_withdrawn_handler
     codex::ApprovalHandler slow = [&](ServerRequest) -> asio::awaitable<ServerReply> {
       // Waits for a human; the SDK cancels this wait when the server withdraws the request.
       asio::steady_timer human(co_await asio::this_coro::executor, std::chrono::minutes(10));
@@ -499,7 +499,7 @@ TEST_CASE("interrupting a turn withdraws its pending approval", "[e2e][approvals
       handler_returned.set();
       co_return ServerReply::decision(ApprovalDecision::accept);  // not sent: already resolved
     };
-    // doc-end
+    // snippet-end: approvals_withdrawn_handler
     codex::AsyncCodex client(ex, e.config());
     auto opts = ask_untrusted(e, slow);
     auto thread = co_await client.thread_start(std::move(opts));
@@ -507,7 +507,7 @@ TEST_CASE("interrupting a turn withdraws its pending approval", "[e2e][approvals
     auto turn = co_await thread.turn("Create interrupted.txt.");
     spawn_watch(ex, turn, w);
     REQUIRE(co_await w.request_seen.wait());
-    // doc-begin: interrupt-pending
+    // snippet-begin: approvals_withdrawn_program
     codex::PendingRequest pending = w.pending;
     co_await turn.interrupt();
     REQUIRE(co_await w.finished.wait());
@@ -522,7 +522,7 @@ TEST_CASE("interrupting a turn withdraws its pending approval", "[e2e][approvals
     CHECK(pending.resolved_by_server());
     CHECK(pending.done());
     CHECK_FALSE(pending.decide(ApprovalDecision::accept));  // too late: ignored
-    // doc-end
+    // snippet-end: approvals_withdrawn_program
     REQUIRE(co_await handler_returned.wait());
     co_await client.close();
   });
@@ -536,11 +536,11 @@ TEST_CASE("approval_timeout declines an unanswered request", "[e2e][approvals]")
   codex::PendingRequest pending;
   codex::TurnResult result;
   run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-    // doc-begin: approval-timeout
+    // snippet-begin: approvals_timeout_config
     auto cfg = e.config();
     cfg.approval_handler = codex::wait_for_answer();  // nobody will answer
     cfg.approval_timeout = std::chrono::milliseconds(300);
-    // doc-end
+    // snippet-end: approvals_timeout_config
     codex::AsyncCodex client(ex, cfg);
     auto opts = ask_untrusted(e);
     auto thread = co_await client.thread_start(std::move(opts));
@@ -588,7 +588,7 @@ TEST_CASE("a thread handler overrides the config handler and a turn handler the 
   cfg.approval_handler = answer_with(ApprovalDecision::decline, by_config);
   run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     codex::AsyncCodex client(ex, cfg);
-    // doc-begin: precedence
+    // snippet-begin: approvals_handler_precedence
     auto thread_opts = ask_untrusted(e, answer_with(ApprovalDecision::accept, by_thread));
     auto thread = co_await client.thread_start(std::move(thread_opts));
 
@@ -599,7 +599,7 @@ TEST_CASE("a thread handler overrides the config handler and a turn handler the 
                                      answer_with(ApprovalDecision::decline, by_turn)};
     e.server.enqueue(Response::exec_command("touch by_turn.txt"));
     auto r2 = co_await thread.run("Uses this turn's handler.", std::move(turn_opts));
-    // doc-end
+    // snippet-end: approvals_handler_precedence
     CHECK(r1.status == TurnStatus::completed);
     CHECK(r2.status == TurnStatus::completed);
 
@@ -633,7 +633,7 @@ TEST_CASE("sync Codex with a plain-function handler accepting", "[e2e][approvals
   {
     Watchdog watchdog("sync Codex with a plain-function handler accepting");
     codex::Codex client(e.config());
-    // doc-begin: sync-handler
+    // snippet-begin: approvals_plain_function_handler
     // A plain function runs on a pool thread: it may block, here even on a blocking call to the
     // same client (which needs the client's I/O thread to be free).
     auto handler = [&](const ServerRequest& r) -> ServerReply {
@@ -651,7 +651,7 @@ TEST_CASE("sync Codex with a plain-function handler accepting", "[e2e][approvals
     while (stream.next(kWait)) {
     }
     result = stream.result();
-    // doc-end
+    // snippet-end: approvals_plain_function_handler
     client.close();
   }
   std::lock_guard lock(mu);
@@ -673,7 +673,7 @@ TEST_CASE("allow_commands accepts listed commands and declines the rest", "[e2e]
   codex::TurnResult allowed, refused, patched;
   run_async([&](asio::any_io_executor ex) -> asio::awaitable<void> {
     codex::AsyncCodex client(ex, e.config());
-    // doc-begin: allow-commands
+    // snippet-begin: approvals_allow_commands
     auto opts = ask_untrusted(e, codex::allow_commands({.command_prefixes = {"touch"},
                                                         .cwd_roots = {e.ws()},
                                                         .allow_file_changes_under_roots = true}));
@@ -682,7 +682,7 @@ TEST_CASE("allow_commands accepts listed commands and declines the rest", "[e2e]
     allowed = co_await thread.run("Create allowed.txt.");
     e.server.enqueue(Response::exec_command("rm -rf x"));
     refused = co_await thread.run("Remove x.");
-    // doc-end
+    // snippet-end: approvals_allow_commands
     // 0.169.0 puts no paths in item/fileChange/requestApproval: the handler alone cannot check
     // them, so it declines.
     e.server.enqueue(Response::apply_patch_add_file("patched.txt", "from the allow list"));
@@ -714,7 +714,7 @@ TEST_CASE("allow-list file changes with the fileChange item from the stream", "[
     for (auto& [path, result] : cases) {
       e.server.enqueue(Response::apply_patch_add_file(path, "checked against the roots"));
       auto turn = co_await thread.turn("Add a file.");
-      // doc-begin: allow-list-deferred
+      // snippet-begin: approvals_allow_list_reply
       auto stream = turn.stream();
       std::optional<json::object> file_change;  // from the item/started before the request
       while (auto ev = co_await stream.next(kWait)) {
@@ -727,7 +727,7 @@ TEST_CASE("allow-list file changes with the fileChange item from the stream", "[
                                                       file_change ? &*file_change : nullptr));
       }
       *result = stream.result();
-      // doc-end
+      // snippet-end: approvals_allow_list_reply
     }
     co_await client.close();
   });

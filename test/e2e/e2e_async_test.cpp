@@ -27,6 +27,7 @@ asio::awaitable<Seen> consume(codex::AsyncTurnHandle h) {
   co_return seen;
 }
 
+// snippet-begin: cancel_within
 /// `op`, or nullopt when `limit` passes first (then `op` is cancelled).
 template <class T>
 asio::awaitable<std::optional<T>> within(asio::awaitable<T> op, std::chrono::milliseconds limit) {
@@ -36,6 +37,7 @@ asio::awaitable<std::optional<T>> within(asio::awaitable<T> op, std::chrono::mil
   if (r.index() == 0) co_return std::get<0>(std::move(r));
   co_return std::nullopt;
 }
+// snippet-end: cancel_within
 
 /// Waits for the thread's `thread/status/changed` to `idle` (a client-level event), then makes one
 /// request round trip, so the turn's `turn/completed` (sent right after `idle`) has been routed.
@@ -278,6 +280,7 @@ TEST_CASE(
   codex::AsyncCodex codex(e.ioc.get_executor(), e.config());
 
   auto body = [&]() -> asio::awaitable<void> {
+    // snippet-begin: cancel_stop_watching
     auto thread = co_await codex.thread_start();
     auto h = co_await thread.turn("Go on without me.");
     auto held = [&]() -> asio::awaitable<void> {
@@ -299,6 +302,7 @@ TEST_CASE(
     REQUIRE(r.has_value());
     CHECK(r->status == TurnStatus::completed);
     CHECK(r->id == h.id());
+    // snippet-end: cancel_stop_watching
     co_await codex.close();
   };
   run_async(e.ioc, body());
@@ -318,6 +322,7 @@ TEST_CASE("async: after a cancelled run(), interrupt() ends the turn and collect
       REQUIRE(e.server.wait_until_held("cancel-int", kServerWait));
       co_return;
     };
+    // snippet-begin: cancel_interrupt_after_stop
     auto first = co_await (h.run() || held());
     CHECK(first.index() == 1);
 
@@ -330,6 +335,7 @@ TEST_CASE("async: after a cancelled run(), interrupt() ends the turn and collect
     INFO("collect() after interrupt() must return the interrupted turn");
     REQUIRE(r.has_value());
     CHECK(r->status == TurnStatus::interrupted);
+    // snippet-end: cancel_interrupt_after_stop
     co_await codex.close();
   };
   run_async(e.ioc, body());
@@ -383,6 +389,7 @@ TEST_CASE("async process lifecycle: close() ends the child, later calls fail",
   run_async(e.ioc, start());
   pid = the_app_server_pid(e.codex_home());
 
+  // snippet-begin: cancel_close
   auto close = [&]() -> asio::awaitable<void> { co_await codex.close(); };
   run_async(e.ioc, close());
   CHECK(process_state(pid) == "gone");
@@ -396,6 +403,7 @@ TEST_CASE("async process lifecycle: close() ends the child, later calls fail",
     co_return false;
   };
   CHECK(run_async(e.ioc, after(), 5s));
+  // snippet-end: cancel_close
 }
 
 TEST_CASE("async process lifecycle: SIGKILL mid-turn fails the pending run() (exit 137)",

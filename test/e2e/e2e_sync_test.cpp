@@ -179,12 +179,14 @@ TEST_CASE("sync: two std::threads run turns concurrently on one client",
     std::string thread_id;
     codex::TurnResult result;
   };
+  // snippet-begin: threading_sync_two_threads
   auto worker = [&codex](std::string prompt) {
     auto thread = codex.thread_start();
     return Outcome{thread.id(), thread.run(prompt)};
   };
   auto f1 = std::async(std::launch::async, worker, std::string("Prompt from worker one."));
   auto f2 = std::async(std::launch::async, worker, std::string("Prompt from worker two."));
+  // snippet-end: threading_sync_two_threads
   REQUIRE(f1.wait_for(60s) == std::future_status::ready);
   REQUIRE(f2.wait_for(60s) == std::future_status::ready);
   const Outcome o1 = f1.get();
@@ -344,6 +346,7 @@ TEST_CASE("sync failed turns: HTTP 500, HTTP 429, response.failed and a cut stre
     e.server.enqueue(std::move(c.response));
     Seen seen;
     codex::TurnResult r;
+    // snippet-begin: errors_failed_turn
     if (c.use_collect) {
       // collect() reports the failure without throwing.
       auto h = thread.turn("This will fail.");
@@ -358,6 +361,7 @@ TEST_CASE("sync failed turns: HTTP 500, HTTP 429, response.failed and a cut stre
         CHECK(std::string(err.what()).size() > 0);
       }
     }
+    // snippet-end: errors_failed_turn
     CHECK(r.status == TurnStatus::failed);
     REQUIRE(r.error.has_value());
     CHECK(r.error->kind() == c.kind);
@@ -558,12 +562,14 @@ TEST_CASE(
 
   // A later call fails at once, the same way.
   const auto t0 = steady::now();
+  // snippet-begin: errors_exit_status
   try {
     codex.thread_start();
     FAIL("thread_start() succeeded on a dead client");
   } catch (const codex::TransportClosedError& err) {
     CHECK(err.exit_status() == std::optional<int>(137));
   }
+  // snippet-end: errors_exit_status
   CHECK(steady::now() - t0 < 2s);
   CHECK(process_state(pid) == "gone");
 }

@@ -940,12 +940,14 @@ std::vector<std::string> MockModelServer::codex_config_overrides() const {
       ", stream_max_retries=" + std::to_string(o.stream_max_retries) +
       ", stream_idle_timeout_ms=" + std::to_string(o.stream_idle_timeout.count()) +
       ", supports_websockets=false}";
+  // snippet-begin: testing_mock_overrides
   return {
       "model_provider=\"" + p + "\"", "model_providers." + p + "=" + table,
       "model=\"mock-model\"",         "analytics.enabled=false",
       "feedback.enabled=false",       "check_for_update_on_startup=false",
       "features.plugins=false",       "allow_login_shell=false",
   };
+  // snippet-end: testing_mock_overrides
 }
 
 void MockModelServer::stop() {

@@ -83,6 +83,7 @@ RealCodexEnv::~RealCodexEnv() {
 
 codex::CodexConfig RealCodexEnv::config() const {
   codex::CodexConfig cfg;
+  // snippet-begin: testing_real_codex_config
   cfg.codex_bin = find_pinned_codex();
   cfg.config_overrides = server_.codex_config_overrides();
   cfg.cwd = workspace_.string();
@@ -93,6 +94,7 @@ codex::CodexConfig RealCodexEnv::config() const {
       {"CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG", "1"},
   };
   cfg.env_remove = {"OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"};
+  // snippet-end: testing_real_codex_config
   return cfg;
 }
 

@@ -444,7 +444,9 @@ TEST_CASE("check_retry_options rejects bad options", "[retry]") {
 }
 
 TEST_CASE("retry_on_overload retries only retryable errors", "[retry]") {
+  // snippet-begin: errors_retry_fast
   const codex::RetryOptions fast{.max_attempts = 3, .initial_delay = 0ms, .max_delay = 0ms};
+  // snippet-end: errors_retry_fast
   int calls = 0;
 
   SECTION("success passes through") {
@@ -452,12 +454,14 @@ TEST_CASE("retry_on_overload retries only retryable errors", "[retry]") {
     CHECK(calls == 1);
   }
   SECTION("busy, busy, success") {
+    // snippet-begin: errors_retry_busy
     auto r = codex::retry_on_overload(
         [&]() -> std::string {
           if (++calls < 3) throw codex::ServerBusyError(-32001, "busy");
           return "ok";
         },
         fast);
+    // snippet-end: errors_retry_busy
     CHECK(r == "ok");
     CHECK(calls == 3);
   }
