@@ -1,13 +1,47 @@
 #!/usr/bin/env bash
 # The full test suite: unit, integration (fake app-server) and end-to-end (real codex app-server
-# against the scripted model server), plus every sample's smoke test. Set CODEX_TEST_PRESET=asan
-# (or tsan) to run it under the sanitizers.
+# against the scripted model server), plus every sample's smoke test, with the `dev` preset. Set
+# CODEX_TEST_PRESET=asan (or tsan) to run the whole suite under that sanitizer instead.
+#
+# Then the sanitizer passes: every test layer but the samples, bench, install, fuzz and docs checks
+# (unit, integration, fake app-server, model server, typed models, approvals, e2e, reliability,
+# remote) built and run again under ASan+UBSan and under TSan: the `asan-ci` and `tsan-ci` build
+# and test presets. A pass whose sanitizer already ran the whole suite (CODEX_TEST_PRESET) is
+# skipped. CODEX_TEST_SANITIZERS=0 skips both passes; CODEX_TEST_SANITIZERS=only runs just them.
+#
+# Every pass runs even when an earlier one failed; the exit status is non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 preset="${CODEX_TEST_PRESET:-dev}"
-start=$(date +%s)
-cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset"
-echo "build: $(( $(date +%s) - start )) s"
-ctest --preset "$preset"
+sanitizers="${CODEX_TEST_SANITIZERS:-1}"
+status=0
+summary=()
+
+# pass NAME CONFIGURE_PRESET BUILD_PRESET TEST_PRESET: configure, build, test, and time it.
+pass() {
+  local name=$1 t0 rc=0
+  t0=$(date +%s)
+  echo "=== $name: cmake --preset $2, cmake --build --preset $3, ctest --preset $4"
+  {
+    cmake --preset "$2" >/dev/null &&
+      cmake --build --preset "$3" &&
+      echo "$name build: $(($(date +%s) - t0)) s" &&
+      ctest --preset "$4"
+  } || rc=$?
+  summary+=("$name: $( ((rc)) && echo FAILED || echo passed) in $(($(date +%s) - t0)) s")
+  if ((rc)); then status=$rc; fi
+}
+
+if [[ "$sanitizers" != only ]]; then
+  pass "$preset (whole suite)" "$preset" "$preset" "$preset"
+fi
+if [[ "$sanitizers" != 0 ]]; then
+  for san in asan tsan; do
+    [[ "$san" == "$preset" && "$sanitizers" != only ]] && continue
+    pass "$san pass" "$san" "$san-ci" "$san-ci"
+  done
+fi
+
+printf '%s\n' "${summary[@]}"
+exit "$status"
