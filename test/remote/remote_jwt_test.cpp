@@ -22,8 +22,7 @@
 namespace {
 
 std::string b64url(std::string_view in) {
-  static constexpr char tbl[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   std::size_t i = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
@@ -91,7 +90,9 @@ struct JwtWorld : World {
   }
 };
 
-std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t now_s() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 }  // namespace
 

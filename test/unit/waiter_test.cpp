@@ -106,8 +106,7 @@ TEST_CASE("waiter: per-operation cancellation aborts the wait", "[waiter]") {
   CHECK(!w.waiting());
 }
 
-TEST_CASE("waiter: destroying the io_context destroys a coroutine parked on a waiter",
-          "[waiter]") {
+TEST_CASE("waiter: destroying the io_context destroys a coroutine parked on a waiter", "[waiter]") {
   auto alive = std::make_shared<int>(0);
   std::weak_ptr<int> watch = alive;
   auto w = std::make_unique<std::optional<Waiter>>();
