@@ -113,6 +113,7 @@ asio::awaitable<std::optional<Notification>> Subscription::next(std::chrono::mil
       wake_at = std::min(wake_at, stall_at);
     }
     // One wait per event when many turns interleave: a Waiter, not a timer (see waiter.hpp).
+    Demand demand(*engine_);
     auto [ec] = co_await waiter_.async_wait(wake_at, asio::as_tuple(use_awaitable));
     if (!(cursor_ < state_->end()) && !closed_ && !state_->failure && !state_->completed) {
       if (ec == asio::error::timed_out) {
@@ -495,6 +496,7 @@ asio::awaitable<json::value> Engine::raw_call(std::string method, json::value pa
   enqueue(json::serialize(msg));
 
   const auto deadline = deadline_after(timeout);
+  Demand demand(*this);
   while (!p.done) {
     bool woken = co_await wait_on(timer, deadline);
     if (p.done) break;
@@ -551,9 +553,12 @@ asio::awaitable<void> Engine::reader_loop() {
   std::exception_ptr why;
   try {
     for (;;) {
-      // Backpressure: stop reading while claimed turns hold too many unread events.
-      // Consumers wake it (Router::prune) once they have read half of the backlog.
-      while (router_.buffered_claimed() > config_.limits.max_buffered_turn_events && !failure_) {
+      // Backpressure: stop reading while claimed turns hold too many unread events, unless a
+      // caller waits on the server (Demand): then pausing could only stall it. Consumers wake
+      // the reader (Router::prune) once they have read half of the backlog, and so does a new
+      // waiting caller (demand_begin).
+      while (router_.buffered_claimed() > config_.limits.max_buffered_turn_events &&
+             demand_ == 0 && !failure_) {
         router_.reader_paused = true;
         co_await wait_on(reader_wake_, steady::time_point::max());
       }
@@ -889,6 +894,7 @@ asio::awaitable<LoginCompleted> Engine::wait_login(
     }
     throw_if_failed();
     slot.waiter = &t;
+    Demand demand(*this);
     bool woken = co_await wait_on(t, deadline);
     router_.logins[login_id].waiter = nullptr;
     if (router_.logins[login_id].result) continue;
@@ -910,6 +916,7 @@ asio::awaitable<Notification> Engine::next_event(std::optional<std::chrono::mill
     }
     throw_if_failed();
     router_.event_waiters.push_back(&t);
+    Demand demand(*this);
     bool woken = co_await wait_on(t, deadline);
     std::erase(router_.event_waiters, &t);
     if (!router_.events.empty() || failure_) continue;

@@ -240,6 +240,14 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   /// Answers a server request (executor only).
   void send_reply(const std::shared_ptr<PendingRequestState>& st, const ServerReply& reply);
   void reader_resume() noexcept;
+  /// A caller waits for something only the server can send (a response, a turn event, a login
+  /// completion, a client event): while one does, backpressure never holds the reader back, or
+  /// that caller would wait for good behind events nobody reads yet. See `Demand`.
+  void demand_begin() noexcept {
+    ++demand_;
+    if (router_.reader_paused) reader_resume();
+  }
+  void demand_end() noexcept { --demand_; }
   /// A turn completed: its per-turn approval handler is no longer needed.
   void forget_turn_handler(const std::string& turn_id) { turn_handlers_.erase(turn_id); }
   std::exception_ptr failure() const noexcept { return failure_; }
@@ -289,6 +297,7 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   bool writer_running_ = false;
   bool reader_running_ = false;
   asio::steady_timer reader_wake_;
+  std::size_t demand_ = 0;  // callers waiting on the server (demand_begin)
 
   json::parser parser_;
   Router router_;
@@ -297,6 +306,18 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   std::map<std::string, ApprovalHandler> turn_handlers_;
   std::map<std::int64_t, std::weak_ptr<PendingRequestState>> server_requests_;
   std::unique_ptr<asio::thread_pool> sync_pool_;
+};
+
+/// Marks its scope as waiting on the server (`Engine::demand_begin`).
+class Demand {
+ public:
+  explicit Demand(Engine& e) noexcept : e_(e) { e_.demand_begin(); }
+  ~Demand() { e_.demand_end(); }
+  Demand(const Demand&) = delete;
+  Demand& operator=(const Demand&) = delete;
+
+ private:
+  Engine& e_;
 };
 
 /// Builds the wire params for option structs (lib/wire.cpp).

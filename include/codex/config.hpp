@@ -44,12 +44,13 @@ struct Limits {
   std::size_t max_unclaimed_turns = 256;
   /// Events kept per unclaimed turn; past it the oldest events of that turn are dropped.
   std::size_t max_unclaimed_turn_events = 100000;
-  /// Events buffered for claimed turns and not yet read by any consumer (about 0.8 KiB each).
-  /// Past it the reader stops reading the server (backpressure) until consumers have read half of
-  /// them. A program that keeps a turn handle it never reads while that turn produces more than
-  /// this many events stalls the connection (calls then time out): read every turn you start, or
-  /// drop its handle.
-  std::size_t max_buffered_turn_events = 1u << 16;
+  /// Events buffered for claimed turns and not yet read by any consumer (about 0.5 KiB each for
+  /// a delta). Past it the reader stops reading the server (backpressure) until consumers have
+  /// read half of them, so a consumer that falls behind bounds the client's memory. The reader
+  /// never stops while a caller waits on the server (a response, a turn event with nothing
+  /// buffered, a login, a client event): a turn handle that is kept but not read yet cannot stall
+  /// the connection, its events are kept beyond this limit until it is read or dropped.
+  std::size_t max_buffered_turn_events = 1u << 13;
   /// Lines of the server's stderr kept for error messages.
   std::size_t stderr_tail_lines = 400;
 };

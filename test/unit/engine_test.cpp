@@ -815,6 +815,69 @@ TEST_CASE("engine: unread turn events stop the reader until a consumer catches u
       10s);
 }
 
+TEST_CASE("engine: a caller waiting on the server keeps the reader going past the limit",
+          "[engine]") {
+  Harness h;
+  h.config.limits.max_buffered_turn_events = 4;
+  h.run(
+      [&](codex::AsyncCodex& client) -> asio::awaitable<void> {
+        Peer& peer = *h.peer;
+        co_await start(peer, client);
+        codex::AsyncThread thread = co_await start_thread(peer, client);
+        // Two turns: the first is held and not read while the second is read.
+        std::vector<codex::AsyncTurnHandle> handles;
+        for (const char* id : {"tu-held", "tu-read"}) {
+          auto turn = spawn(peer, thread.turn("go"));
+          auto wt = co_await peer.expect_request("turn/start");
+          peer.reply(wt.at("id"), std::string(R"({"turn":{"id":")") + id +
+                                      R"(","status":"inProgress"}})");
+          co_await wait(peer, turn);
+          handles.push_back(std::move(*turn->value));
+        }
+        auto delta = [](const char* turn, int i) {
+          return event("item/agentMessage/delta",
+                       std::string(R"({"threadId":"th-1","turnId":")") + turn +
+                           R"(","itemId":"m","delta":"d)" + std::to_string(i) + R"("})");
+        };
+        constexpr int kHeld = 40;  // ten times the limit, nobody reads them yet
+        for (int i = 0; i < kHeld; ++i)
+          peer.send_raw(delta("tu-held", i));
+        peer.send_raw(delta("tu-read", 0));
+        peer.send_raw(event("turn/completed",
+                            R"({"threadId":"th-1","turn":{"id":"tu-read","status":"completed"}})"));
+
+        // Reading the second turn needs the lines behind the held turn's backlog: the reader
+        // must go on past the limit while this stream waits. (With a hard limit it would wait
+        // here until the timeout.)
+        auto second = handles[1].stream();
+        auto first_ev = co_await second.next(3000ms);
+        REQUIRE(first_ev);
+        CHECK(first_ev->delta() == "d0");
+        auto end = co_await second.next(3000ms);
+        REQUIRE(end);
+        CHECK(end->method == "turn/completed");
+
+        // A request waiting for its response does the same.
+        auto req = spawn(peer, client.request("test/ping", nullptr));
+        auto ping = co_await peer.expect_request("test/ping");
+        for (int i = kHeld; i < 2 * kHeld; ++i)
+          peer.send_raw(delta("tu-held", i));
+        peer.reply(ping.at("id"), R"({"pong":true})");
+        co_await wait(peer, req);
+        REQUIRE(req->value);
+        CHECK(*req->value == json::parse(R"({"pong":true})"));
+
+        // The held turn lost nothing.
+        auto held = handles[0].stream();
+        for (int i = 0; i < 2 * kHeld; ++i) {
+          auto ev = co_await held.next(3000ms);
+          REQUIRE(ev);
+          CHECK(ev->delta() == "d" + std::to_string(i));
+        }
+      },
+      10s);
+}
+
 TEST_CASE("engine: transport end fails every pending call and the failure is sticky", "[engine]") {
   Harness h;
   h.run([&](codex::AsyncCodex& client) -> asio::awaitable<void> {
