@@ -60,26 +60,25 @@ AsyncTurnStream::~AsyncTurnStream() = default;
 
 TurnResult AsyncTurnStream::result() const {
   std::string id = sub_ ? sub_->state()->turn_id : std::string();
-  if (!builder_) throw CodexError("turn " + id + ": the stream has not yielded turn/completed");
+  if (!builder_ || !builder_->completed)
+    throw CodexError("turn " + id + ": the stream has not yielded turn/completed");
   return builder_->finish(id);
 }
 
+namespace {
+awaitable<std::optional<Notification>> no_event() {
+  co_return std::nullopt;
+}
+}  // namespace
+
 awaitable<std::optional<Notification>> AsyncTurnStream::next(
     std::optional<std::chrono::milliseconds> timeout) {
-  if (!sub_) co_return std::nullopt;
-  // Fast path: an event is already buffered (no timer, no nested coroutine).
-  if (auto ev = sub_->try_next()) {
-    if (!builder_) builder_ = std::make_unique<detail::ResultBuilder>();
-    builder_->feed(*ev);
-    co_return ev;
-  }
-  auto sub = sub_;
-  auto ev = co_await sub->next(timeout.value_or(std::chrono::milliseconds(0)));
-  if (ev) {
-    if (!builder_) builder_ = std::make_unique<detail::ResultBuilder>();
-    builder_->feed(*ev);
-  }
-  co_return ev;
+  if (!sub_) return no_event();
+  if (!builder_) builder_ = std::make_unique<detail::ResultBuilder>();
+  // Not a coroutine of its own: the subscription's (one frame per event, buffered or not). It
+  // holds the subscription, so close() from elsewhere ends the wait instead of destroying it.
+  return detail::Subscription::next(sub_, timeout.value_or(std::chrono::milliseconds(0)),
+                                    builder_.get());
 }
 
 std::optional<Notification> AsyncTurnStream::try_next() {
@@ -156,7 +155,7 @@ awaitable<json::object> AsyncTurnHandle::interrupt(CallOptions opts) {
       if (left.count() <= 0) throw TimeoutError("turn/interrupt", wait_for);
     }
     try {
-      if (!co_await sub->next(left)) break;
+      if (!co_await detail::Subscription::next(sub, left)) break;
     } catch (const TurnStalledError&) {
       // The watchdog speaks to readers of the turn; this wait has its own deadline.
     }

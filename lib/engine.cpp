@@ -74,6 +74,7 @@ Subscription::Subscription(std::shared_ptr<Engine> engine, std::shared_ptr<TurnS
 }
 
 Subscription::~Subscription() {
+  if (ready_slot_) engine_->unschedule_wake(this);
   if (state_) engine_->router().remove_sub(*state_, this);
 }
 
@@ -98,33 +99,41 @@ std::optional<Notification> Subscription::try_next() {
   return std::nullopt;
 }
 
-asio::awaitable<std::optional<Notification>> Subscription::next(std::chrono::milliseconds timeout) {
+asio::awaitable<std::optional<Notification>> Subscription::next(std::shared_ptr<Subscription> self,
+                                                                std::chrono::milliseconds timeout,
+                                                                ResultBuilder* feed) {
+  Subscription& sub = *self;
+  auto& st = *sub.state_;
   const auto deadline = deadline_after(timeout);
-  const auto inactivity = engine_->config().turn_inactivity_timeout;
+  const auto inactivity = sub.engine_->config().turn_inactivity_timeout;
   for (;;) {
-    if (closed_ || finished_) co_return std::nullopt;
-    if (cursor_ < state_->end()) co_return take();
-    if (state_->completed) co_return std::nullopt;  // completion seen but pruned: nothing left
-    if (state_->failure) std::rethrow_exception(state_->failure);
+    if (sub.closed_ || sub.finished_) co_return std::nullopt;
+    if (sub.cursor_ < st.end()) {
+      std::optional<Notification> ev(sub.take());
+      if (feed) feed->feed(*ev);
+      co_return ev;
+    }
+    if (st.completed) co_return std::nullopt;  // completion seen but pruned: nothing left
+    if (st.failure) std::rethrow_exception(st.failure);
     auto wake_at = deadline;
     auto stall_at = steady::time_point::max();
     if (inactivity.count() > 0) {
-      stall_at = std::max(state_->last_event, watch_from_) + inactivity;
+      stall_at = std::max(st.last_event, sub.watch_from_) + inactivity;
       wake_at = std::min(wake_at, stall_at);
     }
     // One wait per event when many turns interleave: a Waiter, not a timer (see waiter.hpp).
-    Demand demand(*engine_);
-    auto [ec] = co_await waiter_.async_wait(wake_at, asio::as_tuple(use_awaitable));
-    if (!(cursor_ < state_->end()) && !closed_ && !state_->failure && !state_->completed) {
+    Demand demand(*sub.engine_);
+    auto [ec] = co_await sub.waiter_.async_wait(wake_at, asio::as_tuple(use_awaitable));
+    if (!(sub.cursor_ < st.end()) && !sub.closed_ && !st.failure && !st.completed) {
       if (ec == asio::error::timed_out) {
         const auto now = steady::now();
         if (now >= stall_at && stall_at < deadline) {
           const auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
-              now - std::max(state_->last_event, watch_from_));
-          co_await reconcile(silent);
+              now - std::max(st.last_event, sub.watch_from_));
+          co_await sub.reconcile(silent);
           continue;
         }
-        throw TimeoutError("turn " + state_->turn_id + " stream", timeout);
+        throw TimeoutError("turn " + st.turn_id + " stream", timeout);
       }
       if (ec == asio::error::operation_aborted || co_await is_cancelled()) throw_cancelled();
     }
@@ -182,7 +191,12 @@ void Subscription::close() noexcept {
 }
 
 void Subscription::wake() noexcept {
-  waiter_.wake();
+  if (!waiter_.waiting()) return;
+  try {
+    engine_->schedule_wake(this);
+  } catch (...) {
+    waiter_.wake();  // out of memory: a post of its own (or nothing, like any failed post)
+  }
 }
 
 TurnCore::~TurnCore() {
@@ -253,8 +267,7 @@ void Router::add_sub(TurnState& st, Subscription* sub) {
 }
 
 void Router::remove_sub(TurnState& st, Subscription* sub) {
-  auto it = std::find(st.subs.begin(), st.subs.end(), sub);
-  if (it != st.subs.end()) st.subs.erase(it);
+  std::erase(st.subs, sub);
   if (st.subs.empty() && st.cores == 0 && st.claimed) {
     abandon(st);
     return;
@@ -304,10 +317,16 @@ void Router::route(Notification&& n, Engine& engine) {
   }
   auto turn_id = n.turn_id();
   if (!turn_id.empty()) {
-    // The lookup key, without allocating one per event (real ids are longer than the SSO buffer).
-    thread_local std::string key;
-    key.assign(turn_id);
-    auto st = state_for(key);
+    // Looked up by view: no key string per event (real ids are longer than the SSO buffer), and
+    // no reference count traffic (the map keeps the state alive while this runs).
+    std::shared_ptr<TurnState> fresh;  // a new turn (which eviction may already have dropped)
+    TurnState* st = nullptr;
+    if (auto found = turns_.find(turn_id); found != turns_.end()) {
+      st = found->second.get();
+    } else {
+      fresh = state_for(std::string(turn_id));
+      st = fresh.get();
+    }
     bool completes = is(n.method, "turn/completed");
     if (completes) engine.forget_turn_handler(st->turn_id);
     if (st->abandoned) {
@@ -544,6 +563,35 @@ asio::awaitable<void> Engine::writer_loop() {
   writer_running_ = false;
 }
 
+void Engine::schedule_wake(Subscription* sub) {
+  if (sub->ready_slot_) return;
+  ready_.push_back(sub);
+  sub->ready_slot_ = ready_.size();
+  if (flush_posted_) return;
+  asio::post(executor_, [self = shared_from_this()] { self->flush_wakes(); });
+  flush_posted_ = true;
+}
+
+void Engine::unschedule_wake(Subscription* sub) noexcept {
+  if (!sub->ready_slot_) return;
+  ready_[sub->ready_slot_ - 1] = nullptr;
+  sub->ready_slot_ = 0;
+}
+
+void Engine::flush_wakes() noexcept {
+  // A resumed consumer may wake others (appended, resumed in this loop) or destroy subscriptions
+  // (their entries become null): walk by index.
+  for (std::size_t i = 0; i < ready_.size(); ++i) {
+    Subscription* sub = ready_[i];
+    if (!sub) continue;
+    ready_[i] = nullptr;
+    sub->ready_slot_ = 0;
+    sub->waiter_.wake_inline();
+  }
+  ready_.clear();
+  flush_posted_ = false;
+}
+
 void Engine::reader_resume() noexcept {
   reader_wake_.cancel();
 }
@@ -557,8 +605,8 @@ asio::awaitable<void> Engine::reader_loop() {
       // caller waits on the server (Demand): then pausing could only stall it. Consumers wake
       // the reader (Router::prune) once they have read half of the backlog, and so does a new
       // waiting caller (demand_begin).
-      while (router_.buffered_claimed() > config_.limits.max_buffered_turn_events &&
-             demand_ == 0 && !failure_) {
+      while (router_.buffered_claimed() > config_.limits.max_buffered_turn_events && demand_ == 0 &&
+             !failure_) {
         router_.reader_paused = true;
         co_await wait_on(reader_wake_, steady::time_point::max());
       }

@@ -39,6 +39,7 @@ class Engine;
 class Router;
 class Logger;
 class Subscription;
+struct ResultBuilder;
 
 /// True when the awaiting coroutine has been asked to cancel.
 asio::awaitable<bool> is_cancelled();
@@ -50,12 +51,55 @@ asio::awaitable<bool> wait_on(asio::steady_timer& timer, steady::time_point dead
 /// The deadline for a timeout (zero or negative: none).
 steady::time_point deadline_after(std::chrono::milliseconds timeout);
 
+/// A turn's buffered events: a ring whose capacity (a power of two) grows with the backlog and
+/// shrinks back when it empties. `std::deque` would allocate and free a block every few events;
+/// with many turns interleaved that churn, on a thousand different blocks, cost more than the
+/// routing itself.
+class EventRing {
+ public:
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  Notification& operator[](std::size_t i) noexcept { return slots_[(head_ + i) & (cap() - 1)]; }
+  Notification& back() noexcept { return (*this)[size_ - 1]; }
+  void push_back(Notification&& n) {
+    if (size_ == cap()) grow();
+    (*this)[size_] = std::move(n);
+    ++size_;
+  }
+  void pop_front() noexcept {
+    slots_[head_] = Notification();  // frees the payload now
+    head_ = (head_ + 1) & (cap() - 1);
+    if (--size_ == 0) reset_if_big();
+  }
+  void clear() noexcept {
+    while (size_)
+      pop_front();
+  }
+
+ private:
+  std::size_t cap() const noexcept { return slots_.size(); }
+  void grow() {
+    std::vector<Notification> bigger(cap() ? cap() * 2 : 4);
+    for (std::size_t i = 0; i < size_; ++i)
+      bigger[i] = std::move((*this)[i]);
+    slots_ = std::move(bigger);
+    head_ = 0;
+  }
+  void reset_if_big() noexcept {
+    if (cap() > 1024) std::vector<Notification>().swap(slots_);
+    head_ = 0;
+  }
+  std::vector<Notification> slots_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
 /// One turn's event log, shared by every consumer of the turn.
 struct TurnState {
   std::string turn_id;
   std::string thread_id;  // known once claimed (for the inactivity watchdog's thread/read)
   steady::time_point last_event = steady::now();  // stamped only when the watchdog is on
-  std::deque<Notification> log;
+  EventRing log;
   std::uint64_t base = 0;      // absolute index of log.front()
   bool started = false;        // turn/started routed
   bool completed = false;      // turn/completed routed
@@ -77,8 +121,13 @@ class Subscription {
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
-  asio::awaitable<std::optional<Notification>> next(
-      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  /// The next event of `self` (which the wait keeps alive), or nullopt at the end; `feed`, when
+  /// given, sees each event returned. One coroutine frame per call whether the event is already
+  /// buffered or waited for: `AsyncTurnStream::next()` returns this awaitable as it is.
+  static asio::awaitable<std::optional<Notification>> next(
+      std::shared_ptr<Subscription> self,
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(0),
+      ResultBuilder* feed = nullptr);
   /// An event that is already buffered, without waiting (nullopt if none or finished).
   std::optional<Notification> try_next();
   /// True when `next()` would return at once.
@@ -101,7 +150,9 @@ class Subscription {
   steady::time_point watch_from_ = steady::now();  // the watchdog's silence starts here at most
   bool closed_ = false;
   bool finished_ = false;
+  std::size_t ready_slot_ = 0;  // 1 + its index in Engine::ready_ while a wake is scheduled
   friend class Router;
+  friend class Engine;
 };
 
 /// What a turn handle shares with its copies. While one exists, the turn's events are kept.
@@ -181,7 +232,14 @@ class Router {
   void abandon(TurnState& st);
   const Limits& limits_;
   Engine& engine_;
-  std::unordered_map<std::string, std::shared_ptr<TurnState>> turns_;
+  /// Looks turn ids up as `string_view`s (no key string per routed event).
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, std::shared_ptr<TurnState>, IdHash, std::equal_to<>> turns_;
   std::uint64_t next_seq_ = 0;
   std::size_t unclaimed_ = 0;
   std::size_t buffered_claimed_ = 0;
@@ -240,6 +298,12 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   /// Answers a server request (executor only).
   void send_reply(const std::shared_ptr<PendingRequestState>& st, const ServerReply& reply);
   void reader_resume() noexcept;
+  /// Resumes `sub`'s waiting consumer once the current handler returns. Every wake of one read
+  /// pass shares one posted handler (`flush_wakes`), which resumes the consumers in turn (by
+  /// dispatch: no post, queue or allocation per event when they run on this thread).
+  void schedule_wake(Subscription* sub);
+  /// `sub` is going away: drop it from the pending wakes.
+  void unschedule_wake(Subscription* sub) noexcept;
   /// A caller waits for something only the server can send (a response, a turn event, a login
   /// completion, a client event): while one does, backpressure never holds the reader back, or
   /// that caller would wait for good behind events nobody reads yet. See `Demand`.
@@ -298,6 +362,9 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   bool reader_running_ = false;
   asio::steady_timer reader_wake_;
   std::size_t demand_ = 0;  // callers waiting on the server (demand_begin)
+  void flush_wakes() noexcept;
+  std::vector<Subscription*> ready_;  // schedule_wake(); a null entry was unscheduled
+  bool flush_posted_ = false;
 
   json::parser parser_;
   Router router_;

@@ -4,6 +4,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/query.hpp>
@@ -16,8 +17,10 @@ namespace codex::detail {
 
 namespace asio = boost::asio;
 
-/// Keeps the list of waiting waiters of one execution context, so that shutting the context down
-/// destroys their handlers (and the coroutines suspended in them) like Asio's own operations.
+/// Keeps the list of the waiters of one execution context, so that shutting the context down
+/// destroys their waiting handlers (and the coroutines suspended in them) like Asio's own
+/// operations. A waiter joins the list when it is made and leaves it when destroyed (or at
+/// shutdown), so waiting itself takes no lock.
 class WaiterService final : public asio::execution_context::service {
  public:
   using key_type = WaiterService;
@@ -27,6 +30,7 @@ class WaiterService final : public asio::execution_context::service {
 
   void add(Waiter* w) {
     std::lock_guard lock(mutex_);
+    if (shut_down_) return;  // made during shutdown: nothing will outlive it here
     w->prev_ = nullptr;
     w->next_ = head_;
     if (head_) head_->prev_ = w;
@@ -52,28 +56,33 @@ class WaiterService final : public asio::execution_context::service {
   }
 
   void shutdown() override {
-    // Destroying a handler destroys its coroutine, which may destroy other waiters (unlisted
-    // first, so they never touch the list while it is walked) or start new waits: repeat.
+    // Destroying a handler destroys its coroutine, which may destroy other waiters (even the one
+    // it waited on) or start new waits. So unlist one waiter at a time, move its handler out of
+    // it, and destroy the handler only once nothing refers to the waiter any more.
     for (;;) {
-      std::vector<Waiter::Handler> doomed;
+      alignas(std::max_align_t) unsigned char doomed[Waiter::kInline];
+      const Waiter::Ops* ops = nullptr;
       {
         std::lock_guard lock(mutex_);
-        while (head_) {
-          Waiter* w = head_;
-          unlink(w);
-          doomed.push_back(std::move(w->handler_));
-          w->handler_ = nullptr;
+        shut_down_ = true;
+        Waiter* w = head_;
+        if (!w) return;
+        unlink(w);
+        if (w->ops_) {
+          ops = w->ops_;
+          ops->relocate(w->buf_, doomed);
+          w->ops_ = nullptr;
           w->run_ex_ = asio::any_io_executor();
           ++w->generation_;
         }
       }
-      if (doomed.empty()) return;
-      doomed.clear();
+      if (ops) ops->destroy(doomed);
     }
   }
 
   std::mutex mutex_;
   Waiter* head_ = nullptr;
+  bool shut_down_ = false;
 };
 
 struct Waiter::TimerBox {
@@ -83,11 +92,14 @@ struct Waiter::TimerBox {
 
 Waiter::Waiter(const asio::any_io_executor& ex)
     : ex_(ex),
-      service_(&asio::use_service<WaiterService>(asio::query(ex, asio::execution::context))) {}
+      service_(&asio::use_service<WaiterService>(asio::query(ex, asio::execution::context))) {
+  service_->add(this);
+}
 
 Waiter::~Waiter() {
   // Not waiting in normal use: the waiting coroutine keeps its waiter alive. (At shutdown the
-  // service has already unlisted it.)
+  // service has already unlisted it and destroyed any waiting handler.)
+  if (ops_) ops_->destroy(buf_);
   if (listed_) service_->remove(this);
   if (token_) *token_ = nullptr;
 }
@@ -97,15 +109,11 @@ const std::shared_ptr<Waiter*>& Waiter::token() {
   return token_;
 }
 
-void Waiter::begin(Handler h, asio::any_io_executor ex, asio::cancellation_slot slot,
+void Waiter::begin(asio::any_io_executor ex, asio::cancellation_slot slot,
                    clock::time_point deadline) {
-  // Not `handler_ = std::move(h)`: Boost 1.81's move assignment copies `other` as an lvalue into
-  // the converting constructor, which wraps the handler in itself without end.
-  handler_.swap(h);
   // Like any pending Asio operation, a wait keeps its io_context's run() going.
   run_ex_ = asio::prefer(std::move(ex), asio::execution::outstanding_work.tracked);
   const std::uint64_t gen = ++generation_;
-  service_->add(this);
   if (slot.is_connected()) {
     slot.assign([tok = token(), gen](asio::cancellation_type type) {
       if (type == asio::cancellation_type::none) return;
@@ -122,21 +130,29 @@ void Waiter::begin(Handler h, asio::any_io_executor ex, asio::cancellation_slot 
   }
 }
 
-void Waiter::finish(boost::system::error_code ec) noexcept {
-  if (!handler_) return;
+bool Waiter::runs_here(const asio::any_io_executor& ex) noexcept {
+  using Tracked = decltype(asio::prefer(std::declval<asio::io_context::executor_type>(),
+                                        asio::execution::outstanding_work.tracked));
+  const auto* io = ex.target<Tracked>();
+  return io && io->running_in_this_thread();
+}
+
+void Waiter::finish(boost::system::error_code ec, bool dispatch) noexcept {
+  if (!ops_) return;
   ++generation_;  // late timer and cancellation callbacks of this wait become no-ops
-  if (listed_) service_->remove(this);
   if (auto box = timer_.lock()) box->timer.cancel();
   timer_.reset();
+  const Ops* ops = ops_;
+  ops_ = nullptr;
+  asio::any_io_executor ex = std::move(run_ex_);  // holds the work until the post holds it
+  run_ex_ = asio::any_io_executor();
   // Posted, so the waiting coroutine resumes after whatever woke it (the reader routing a batch,
-  // a cancellation signal being emitted) has returned.
+  // a cancellation signal being emitted) has returned; dispatched only for wake_inline().
   try {
-    asio::post(run_ex_, [h = std::move(handler_), ec]() mutable { std::move(h)(ec); });
+    ops->post(buf_, ex, ec, dispatch);
   } catch (...) {
     // Allocation failure while posting: the handler is gone with the exception; nothing to do.
   }
-  handler_ = nullptr;
-  run_ex_ = asio::any_io_executor();  // the posted completion holds the work now
 }
 
 }  // namespace codex::detail

@@ -829,15 +829,15 @@ TEST_CASE("engine: a caller waiting on the server keeps the reader going past th
         for (const char* id : {"tu-held", "tu-read"}) {
           auto turn = spawn(peer, thread.turn("go"));
           auto wt = co_await peer.expect_request("turn/start");
-          peer.reply(wt.at("id"), std::string(R"({"turn":{"id":")") + id +
-                                      R"(","status":"inProgress"}})");
+          peer.reply(wt.at("id"),
+                     std::string(R"({"turn":{"id":")") + id + R"(","status":"inProgress"}})");
           co_await wait(peer, turn);
           handles.push_back(std::move(*turn->value));
         }
         auto delta = [](const char* turn, int i) {
-          return event("item/agentMessage/delta",
-                       std::string(R"({"threadId":"th-1","turnId":")") + turn +
-                           R"(","itemId":"m","delta":"d)" + std::to_string(i) + R"("})");
+          return event("item/agentMessage/delta", std::string(R"({"threadId":"th-1","turnId":")") +
+                                                      turn + R"(","itemId":"m","delta":"d)" +
+                                                      std::to_string(i) + R"("})");
         };
         constexpr int kHeld = 40;  // ten times the limit, nobody reads them yet
         for (int i = 0; i < kHeld; ++i)
