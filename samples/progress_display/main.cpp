@@ -70,6 +70,9 @@ class Progress {
   int deltas() const { return deltas_; }
   std::size_t chars() const { return chars_; }
   int tool_calls() const { return tool_calls_; }
+  /// The last finished tool call's exit code (as JSON, "?" when absent) and output.
+  const std::string& tool_exit() const { return tool_exit_; }
+  const std::string& tool_output() const { return tool_output_; }
   const std::string& reasoning() const { return reasoning_; }
   const std::string& status() const { return status_; }
 
@@ -82,8 +85,9 @@ class Progress {
       open_line_ = false;
     } else if (type == "commandExecution") {
       const auto* code = item.if_contains("exitCode");
-      line("tool< exit " + (code ? json::serialize(*code) : std::string("?")) + ": " +
-           samples::preview(samples::str(item, "aggregatedOutput"), 60) + "\n");
+      tool_exit_ = code ? json::serialize(*code) : std::string("?");
+      tool_output_ = samples::str(item, "aggregatedOutput");
+      line("tool< exit " + tool_exit_ + ": " + samples::preview(tool_output_, 60) + "\n");
       open_line_ = false;
     } else if (type == "reasoning" && !started && !reasoning_.empty()) {
       std::cout << "\n";
@@ -117,6 +121,8 @@ class Progress {
   int deltas_ = 0;
   std::size_t chars_ = 0;
   int tool_calls_ = 0;
+  std::string tool_exit_;
+  std::string tool_output_;
   std::string reasoning_;
   std::string status_;
   bool open_line_ = false;
@@ -147,6 +153,12 @@ int run(samples::SampleEnv& env) {
                        progress.chars() == result.final_response->size(),
                    "the deltas add up to the answer");
     samples::check(progress.tool_calls() == 1, "one tool call was shown");
+    samples::check(
+        progress.tool_exit() == "0" &&
+            progress.tool_output().find("alpha beta gamma") != std::string::npos,
+        "the tool call's result was shown (exit " +
+            (progress.tool_exit().empty() ? std::string("<none>") : progress.tool_exit()) +
+            ", output \"" + samples::preview(progress.tool_output(), 60) + "\")");
     samples::check(progress.reasoning().rfind("Plan:", 0) == 0, "the reasoning summary streamed");
   }
   return 0;

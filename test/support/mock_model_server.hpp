@@ -58,7 +58,12 @@ struct ReasoningOptions {
 
 /// Arguments of the `exec_command` convenience builders.
 struct ExecOptions {
-  int yield_time_ms = 1000;
+  /// How long the app-server waits for the command before it answers the model with "Process
+  /// running with session ID ..." (the commandExecution item then completes only after the
+  /// turn, and a stream never sees its result). A fast command is answered as soon as it exits,
+  /// so a long default costs nothing; 1000 ms was short for a sandboxed process on a loaded
+  /// 2-core machine.
+  int yield_time_ms = 10000;
   /// Adds `"sandbox_permissions":"require_escalated"` and `justification` (sandbox escalation;
   /// under `on-request` this produces a command approval whose `reason` is the justification).
   bool require_escalated = false;

@@ -366,7 +366,7 @@ TEST_CASE("reasoning, function calls, exec_command and apply_patch builders") {
     CHECK(str(first.at("call_id")) == "call_mock_2");
     auto args = json::parse(first.at("arguments").as_string());
     CHECK(str(args.at("cmd")) == "touch x.txt && echo created x.txt");
-    CHECK(args.at("yield_time_ms").as_int64() == 1000);
+    CHECK(args.at("yield_time_ms").as_int64() == 10000);
     CHECK_FALSE(args.as_object().contains("sandbox_permissions"));
     const auto& second = events[4].data.at("item").as_object();
     CHECK(events[4].data.at("output_index").as_int64() == 1);
