@@ -1,7 +1,7 @@
 # The chart of docs/performance.md, from the data codex_bench writes (eps.dat, rss.dat).
 #   gnuplot -e "dir='build/release/bench-results'; out='docs/performance.png'" bench/plot.gp
 # Columns: N pipe_cat pipe parse parse_route parse_2t async_stream async_run sync_stream sync_run
-#          sync_stream_bounded (TurnHandle::stream() with Limits::max_buffered_turn_events = 16384)
+#          sync_stream_loose (TurnHandle::stream() with Limits::max_buffered_turn_events = 65536)
 
 if (!exists("dir")) dir = "bench-results"
 if (!exists("out")) out = "performance.png"
@@ -18,7 +18,7 @@ set xlabel "N (deltas in the turn)"
 set grid xtics ytics mxtics
 set key outside bottom center horizontal maxrows 3 width -2 font ",9"
 
-set title "throughput, best run (the pipe floor, about 10 M events/s, is off the scale)"
+set title "throughput, best run (the pipe floors, several million events/s, are off the scale)"
 set ylabel "events/s"
 set yrange [0:*]
 set format y "%.1s%c"
@@ -41,7 +41,7 @@ plot dir."/rss.dat" using 1:4 with linespoints dt 2 lc rgb "#555555" pt 2 lw 2 t
      ''             using 1:8 with linespoints lc rgb "#17becf" pt 6 title "AsyncTurnHandle::run()", \
      ''             using 1:9 with linespoints lc rgb "#d62728" pt 7 lw 2 title "TurnHandle::stream() (sync)", \
      ''             using 1:10 with linespoints lc rgb "#ff7f0e" pt 8 title "TurnHandle::run() (sync)", \
-     ''             using 1:11 with linespoints dt 4 lc rgb "#9467bd" pt 9 title "TurnHandle::stream(), limit 16384", \
+     ''             using 1:11 with linespoints dt 4 lc rgb "#9467bd" pt 9 title "TurnHandle::stream(), limit 65536 (default 8192)", \
      16 with lines dt 4 lw 2 lc rgb "#2ca02c" title "target: 16 MiB"
 
 unset multiplot
