@@ -342,6 +342,17 @@ asio::awaitable<codex::AsyncThread> start_thread(Peer& peer, codex::AsyncCodex& 
   co_return std::move(*th->value);
 }
 
+/// Starts a turn "go" on `thread`, answering turn/start with the id `turn_id`.
+asio::awaitable<codex::AsyncTurnHandle> start_turn(Peer& peer, codex::AsyncThread& thread,
+                                                   std::string turn_id) {
+  auto turn = spawn(peer, thread.turn("go"));
+  auto wt = co_await peer.expect_request("turn/start");
+  peer.reply(wt.at("id"), R"({"turn":{"id":")" + turn_id + R"(","status":"inProgress"}})");
+  co_await wait(peer, turn);
+  if (turn->error) std::rethrow_exception(turn->error);
+  co_return std::move(*turn->value);
+}
+
 std::string event(std::string_view method, std::string_view params_json) {
   json::object m;
   m["method"] = method;
@@ -774,11 +785,7 @@ TEST_CASE("engine: unread turn events stop the reader until a consumer catches u
         Peer& peer = *h.peer;
         co_await start(peer, client);
         codex::AsyncThread thread = co_await start_thread(peer, client);
-        auto turn = spawn(peer, thread.turn("go"));
-        auto wt = co_await peer.expect_request("turn/start");
-        peer.reply(wt.at("id"), R"({"turn":{"id":"tu-bp","status":"inProgress"}})");
-        co_await wait(peer, turn);
-        codex::AsyncTurnHandle handle = std::move(*turn->value);
+        codex::AsyncTurnHandle handle = co_await start_turn(peer, thread, "tu-bp");
 
         constexpr int kDeltas = 20;
         for (int i = 0; i < kDeltas; ++i)
@@ -826,14 +833,8 @@ TEST_CASE("engine: a caller waiting on the server keeps the reader going past th
         codex::AsyncThread thread = co_await start_thread(peer, client);
         // Two turns: the first is held and not read while the second is read.
         std::vector<codex::AsyncTurnHandle> handles;
-        for (const char* id : {"tu-held", "tu-read"}) {
-          auto turn = spawn(peer, thread.turn("go"));
-          auto wt = co_await peer.expect_request("turn/start");
-          peer.reply(wt.at("id"),
-                     std::string(R"({"turn":{"id":")") + id + R"(","status":"inProgress"}})");
-          co_await wait(peer, turn);
-          handles.push_back(std::move(*turn->value));
-        }
+        for (const char* id : {"tu-held", "tu-read"})
+          handles.push_back(co_await start_turn(peer, thread, id));
         auto delta = [](const char* turn, int i) {
           return event("item/agentMessage/delta", std::string(R"({"threadId":"th-1","turnId":")") +
                                                       turn + R"(","itemId":"m","delta":"d)" +

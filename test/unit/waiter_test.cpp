@@ -31,6 +31,13 @@ asio::awaitable<void> wait_once(Waiter& w, clock_type::time_point deadline,
   out = ec;
 }
 
+/// Starts a coroutine that waits on `w` without a deadline and lets it park.
+void park(asio::io_context& ioc, Waiter& w, std::optional<boost::system::error_code>& got) {
+  asio::co_spawn(ioc, wait_once(w, clock_type::time_point::max(), got), asio::detached);
+  ioc.poll();
+  REQUIRE(w.waiting());
+}
+
 }  // namespace
 
 TEST_CASE("waiter: wake() resumes the waiting coroutine by a post, not inline", "[waiter]") {
@@ -135,9 +142,7 @@ TEST_CASE("waiter: wake_inline() resumes the waiter before returning on its own 
   asio::io_context ioc;
   Waiter w(ioc.get_executor());
   std::optional<boost::system::error_code> got;
-  asio::co_spawn(ioc, wait_once(w, clock_type::time_point::max(), got), asio::detached);
-  ioc.poll();
-  REQUIRE(w.waiting());
+  park(ioc, w, got);
   bool resumed_inside = false;
   // From a handler of the same io_context (like Engine::flush_wakes): dispatched, so inline.
   asio::post(ioc, [&] {
@@ -155,9 +160,7 @@ TEST_CASE("waiter: wake_inline() from another thread posts to the waiter's conte
   asio::io_context ioc;
   Waiter w(ioc.get_executor());
   std::optional<boost::system::error_code> got;
-  asio::co_spawn(ioc, wait_once(w, clock_type::time_point::max(), got), asio::detached);
-  ioc.poll();
-  REQUIRE(w.waiting());
+  park(ioc, w, got);
   w.wake_inline();  // this thread is not running ioc: nothing may run here
   CHECK(!got);
   ioc.run_for(5s);
