@@ -265,10 +265,6 @@ awaitable<void> start_turn(std::shared_ptr<Engine> e, std::shared_ptr<detail::Th
   rec->wake_all();
 }
 
-[[noreturn]] void throw_aborted() {
-  throw boost::system::system_error(boost::asio::error::operation_aborted);
-}
-
 }  // namespace
 
 awaitable<AsyncTurnHandle> AsyncThread::turn(Input input, TurnOptions opts) {
@@ -299,7 +295,7 @@ awaitable<AsyncTurnHandle> AsyncThread::turn(Input input, TurnOptions opts) {
     if (op->done) break;
     if (ec == boost::asio::error::timed_out) throw TimeoutError("turn/start", wait_for);
     if (ec == boost::asio::error::operation_aborted || co_await detail::is_cancelled())
-      throw_aborted();
+      detail::throw_cancelled();
   }
   if (op->error) std::rethrow_exception(op->error);
   co_return AsyncTurnHandle(e, e->claim_turn(id_, op->turn_id));
@@ -323,7 +319,7 @@ awaitable<std::optional<AsyncTurnHandle>> AsyncThread::last_turn(CallOptions opt
     if (rec->starts_in_flight == 0) break;
     if (ec == boost::asio::error::timed_out) throw TimeoutError("last_turn", timeout);
     if (ec == boost::asio::error::operation_aborted || co_await detail::is_cancelled())
-      throw_aborted();
+      detail::throw_cancelled();
   }
   if (rec->last_turn_id.empty()) co_return std::nullopt;
   co_return AsyncTurnHandle(e, e->claim_turn(id_, rec->last_turn_id));
@@ -360,24 +356,36 @@ awaitable<json::object> AsyncThread::compact(CallOptions opts) {
 
 // ---------------------------------------------------------------- login handles
 
+namespace {
+
+awaitable<LoginCompleted> wait_for_login(std::shared_ptr<Engine> e, std::string login_id,
+                                         std::optional<std::chrono::milliseconds> timeout) {
+  if (!e) throw std::logic_error("wait() on an empty login handle");
+  co_return co_await e->wait_login(std::move(login_id), timeout);
+}
+
+awaitable<CancelLoginResponse> cancel_login(std::shared_ptr<Engine> e, std::string login_id,
+                                            CallOptions opts) {
+  if (!e) throw std::logic_error("cancel() on an empty login handle");
+  json::object p{{"loginId", std::move(login_id)}};
+  co_return parse_cancel(
+      expect_object(co_await e->call("account/login/cancel", std::move(p), opts.timeout),
+                    "account/login/cancel"));
+}
+
+}  // namespace
+
 AsyncChatgptLoginHandle::AsyncChatgptLoginHandle(std::shared_ptr<Engine> engine,
                                                  std::string login_id, std::string auth_url)
     : engine_(std::move(engine)), login_id_(std::move(login_id)), auth_url_(std::move(auth_url)) {}
 
 awaitable<LoginCompleted> AsyncChatgptLoginHandle::wait(
     std::optional<std::chrono::milliseconds> timeout) {
-  if (!engine_) throw std::logic_error("wait() on an empty login handle");
-  auto e = engine_;
-  co_return co_await e->wait_login(login_id_, timeout);
+  return wait_for_login(engine_, login_id_, timeout);
 }
 
 awaitable<CancelLoginResponse> AsyncChatgptLoginHandle::cancel(CallOptions opts) {
-  if (!engine_) throw std::logic_error("cancel() on an empty login handle");
-  auto e = engine_;
-  json::object p{{"loginId", login_id_}};
-  co_return parse_cancel(
-      expect_object(co_await e->call("account/login/cancel", std::move(p), opts.timeout),
-                    "account/login/cancel"));
+  return cancel_login(engine_, login_id_, std::move(opts));
 }
 
 AsyncDeviceCodeLoginHandle::AsyncDeviceCodeLoginHandle(std::shared_ptr<Engine> engine,
@@ -391,18 +399,11 @@ AsyncDeviceCodeLoginHandle::AsyncDeviceCodeLoginHandle(std::shared_ptr<Engine> e
 
 awaitable<LoginCompleted> AsyncDeviceCodeLoginHandle::wait(
     std::optional<std::chrono::milliseconds> timeout) {
-  if (!engine_) throw std::logic_error("wait() on an empty login handle");
-  auto e = engine_;
-  co_return co_await e->wait_login(login_id_, timeout);
+  return wait_for_login(engine_, login_id_, timeout);
 }
 
 awaitable<CancelLoginResponse> AsyncDeviceCodeLoginHandle::cancel(CallOptions opts) {
-  if (!engine_) throw std::logic_error("cancel() on an empty login handle");
-  auto e = engine_;
-  json::object p{{"loginId", login_id_}};
-  co_return parse_cancel(
-      expect_object(co_await e->call("account/login/cancel", std::move(p), opts.timeout),
-                    "account/login/cancel"));
+  return cancel_login(engine_, login_id_, std::move(opts));
 }
 
 // ---------------------------------------------------------------- AsyncCodex

@@ -39,11 +39,11 @@ steady::time_point deadline_after(std::chrono::milliseconds timeout) {
   return steady::now() + timeout;
 }
 
-namespace {
-
-[[noreturn]] void throw_cancelled() {
+void throw_cancelled() {
   throw boost::system::system_error(asio::error::operation_aborted);
 }
+
+namespace {
 
 void wake(asio::steady_timer* t) noexcept {
   if (t) t->cancel();

@@ -44,6 +44,9 @@ struct ResultBuilder;
 /// True when the awaiting coroutine has been asked to cancel.
 asio::awaitable<bool> is_cancelled();
 
+/// Throws what a cancelled Asio operation throws: `system_error(operation_aborted)`.
+[[noreturn]] void throw_cancelled();
+
 /// Waits on `timer` until it is cancelled (a wake-up) or `deadline` passes. Returns true when
 /// woken, false on deadline.
 asio::awaitable<bool> wait_on(asio::steady_timer& timer, steady::time_point deadline);

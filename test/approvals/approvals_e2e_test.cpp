@@ -13,6 +13,7 @@
 #include <codex/approval_policies.hpp>
 #include <codex/codex.hpp>
 
+#include "bounded_run.hpp"
 #include "mock_model_server.hpp"
 #include "real_codex.hpp"
 
@@ -27,9 +28,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +58,7 @@ namespace {
 constexpr auto kWait = std::chrono::milliseconds(30s);        // one awaited event
 constexpr auto kTestLimit = std::chrono::milliseconds(120s);  // a whole test
 constexpr auto kDrain = std::chrono::milliseconds(5s);        // leftover work after close()
+constexpr auto kBlockingLimit = std::chrono::seconds(120);    // a sync test, by its Watchdog
 
 // The scripted model server and an isolated CODEX_HOME + workspace for one test.
 struct Env {
@@ -79,35 +78,6 @@ struct Env {
     cfg.request_timeout = std::chrono::seconds(30);
     return cfg;
   }
-};
-
-// Bounds a test that blocks (the sync client): if it is not done by kTestLimit, the process
-// is ended with a message naming the test (so a hang fails fast instead of waiting for CTest).
-class Watchdog {
- public:
-  explicit Watchdog(std::string what) : what_(std::move(what)), thread_([this] { watch(); }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  void watch() {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, kTestLimit, [this] { return done_; })) {
-      std::fprintf(stderr, "watchdog: '%s' did not finish in time\n", what_.c_str());
-      std::_Exit(3);
-    }
-  }
-  std::string what_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
 };
 
 // snippet-begin: approvals_ask_untrusted
@@ -151,17 +121,7 @@ class Signal {
 template <class Body>
 void run_async(Body&& body) {
   asio::io_context ioc;
-  bool done = false;
-  std::exception_ptr error;
-  asio::co_spawn(ioc, body(ioc.get_executor()), [&](std::exception_ptr e) {
-    done = true;
-    error = e;
-  });
-  const auto deadline = std::chrono::steady_clock::now() + kTestLimit;
-  while (!done && !ioc.stopped() && std::chrono::steady_clock::now() < deadline)
-    ioc.run_one_until(deadline);
-  REQUIRE(done);  // otherwise the test timed out
-  if (error) std::rethrow_exception(error);
+  codex::testing::run_async(ioc, body(ioc.get_executor()), kTestLimit);
   ioc.run_for(kDrain);
   CHECK(ioc.stopped());  // no work left behind after close()
 }
@@ -373,7 +333,7 @@ TEST_CASE("sync Codex: an answer deferred to another std::thread", "[e2e][approv
   std::optional<codex::TurnResult> result;
   std::atomic<bool> answered{false};
   {
-    Watchdog watchdog("sync Codex: an answer deferred to another std::thread");
+    codex::testing::Watchdog watchdog(kBlockingLimit);
     codex::Codex client(cfg);
     auto opts = ask_untrusted(e);
     auto thread = client.thread_start(std::move(opts));
@@ -631,7 +591,7 @@ TEST_CASE("sync Codex with a plain-function handler accepting", "[e2e][approvals
   std::string method_seen;
   codex::TurnResult result;
   {
-    Watchdog watchdog("sync Codex with a plain-function handler accepting");
+    codex::testing::Watchdog watchdog(kBlockingLimit);
     codex::Codex client(e.config());
     // snippet-begin: approvals_plain_function_handler
     // A plain function runs on a pool thread: it may block, here even on a blocking call to the
