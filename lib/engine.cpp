@@ -578,17 +578,29 @@ void Engine::unschedule_wake(Subscription* sub) noexcept {
   sub->ready_slot_ = 0;
 }
 
-void Engine::flush_wakes() noexcept {
+void Engine::flush_wakes() {
   // A resumed consumer may wake others (appended, resumed in this loop) or destroy subscriptions
   // (their entries become null): walk by index.
-  for (std::size_t i = 0; i < ready_.size(); ++i) {
-    Subscription* sub = ready_[i];
+  while (flush_from_ < ready_.size()) {
+    Subscription* sub = ready_[flush_from_++];
     if (!sub) continue;
-    ready_[i] = nullptr;
+    ready_[flush_from_ - 1] = nullptr;
     sub->ready_slot_ = 0;
-    sub->waiter_.wake_inline();
+    try {
+      sub->waiter_.wake_inline();
+    } catch (...) {
+      // The consumer's completion handler threw out of its resume: that goes out of run(), as
+      // from any handler, and a new flush resumes the rest after it.
+      flush_posted_ = false;
+      if (flush_from_ < ready_.size()) {
+        asio::post(executor_, [self = shared_from_this()] { self->flush_wakes(); });
+        flush_posted_ = true;
+      }
+      throw;
+    }
   }
   ready_.clear();
+  flush_from_ = 0;
   flush_posted_ = false;
 }
 

@@ -137,7 +137,7 @@ bool Waiter::runs_here(const asio::any_io_executor& ex) noexcept {
   return io && io->running_in_this_thread();
 }
 
-void Waiter::finish(boost::system::error_code ec, bool dispatch) noexcept {
+void Waiter::finish(boost::system::error_code ec, bool dispatch) {
   if (!ops_) return;
   ++generation_;  // late timer and cancellation callbacks of this wait become no-ops
   if (auto box = timer_.lock()) box->timer.cancel();
@@ -146,10 +146,15 @@ void Waiter::finish(boost::system::error_code ec, bool dispatch) noexcept {
   ops_ = nullptr;
   asio::any_io_executor ex = std::move(run_ex_);  // holds the work until the post holds it
   run_ex_ = asio::any_io_executor();
+  // Dispatched for wake_inline(): the handler may run here, and what it throws is the caller's.
+  if (dispatch) {
+    ops->post(buf_, ex, ec, true);
+    return;
+  }
   // Posted, so the waiting coroutine resumes after whatever woke it (the reader routing a batch,
-  // a cancellation signal being emitted) has returned; dispatched only for wake_inline().
+  // a cancellation signal being emitted) has returned.
   try {
-    ops->post(buf_, ex, ec, dispatch);
+    ops->post(buf_, ex, ec, false);
   } catch (...) {
     // Allocation failure while posting: the handler is gone with the exception; nothing to do.
   }

@@ -71,8 +71,10 @@ class Waiter {
   void wake() noexcept { finish(boost::system::error_code(), false); }
   /// Completes a pending wait with no error by `dispatch`: inline when the waiting handler's
   /// executor runs in this thread. Only for a caller that is itself a posted handler with nothing
-  /// on its stack to protect (`Engine::flush_wakes`). No-op when not waiting.
-  void wake_inline() noexcept { finish(boost::system::error_code(), true); }
+  /// on its stack to protect (`Engine::flush_wakes`). No-op when not waiting. What the handler
+  /// throws when it runs here propagates, as from any handler (out of `io_context::run()`); the
+  /// waiter is already back to not waiting then.
+  void wake_inline() { finish(boost::system::error_code(), true); }
   bool waiting() const noexcept { return ops_ != nullptr; }
 
  private:
@@ -139,7 +141,7 @@ class Waiter {
 
   void begin(boost::asio::any_io_executor ex, boost::asio::cancellation_slot slot,
              clock::time_point deadline);
-  void finish(boost::system::error_code ec, bool dispatch = false) noexcept;
+  void finish(boost::system::error_code ec, bool dispatch = false);
   const std::shared_ptr<Waiter*>& token();
 
   boost::asio::any_io_executor ex_;      // the engine's executor (service, timers)

@@ -879,6 +879,63 @@ TEST_CASE("engine: a caller waiting on the server keeps the reader going past th
       10s);
 }
 
+TEST_CASE(
+    "engine: a consumer whose completion handler throws does not strand the others woken with it",
+    "[engine]") {
+  // Consumers woken by one read are resumed one after another by one posted handler
+  // (Engine::flush_wakes). When one of them ends and its co_spawn completion handler throws, the
+  // exception leaves run() (as from any handler), and the consumer woken with it must still get
+  // its event. (The handler that throws out of a resume itself is the waiter test's.)
+  struct Marker {};
+  Harness h;
+  auto client = std::make_unique<codex::AsyncCodex>(h.ioc.get_executor(), h.config);
+  Peer& peer = *h.peer;
+  auto setup = [&]() -> asio::awaitable<std::vector<codex::AsyncTurnHandle>> {
+    co_await start(peer, *client);
+    codex::AsyncThread thread = co_await start_thread(peer, *client);
+    std::vector<codex::AsyncTurnHandle> handles;
+    for (const char* id : {"tu-a", "tu-b"})
+      handles.push_back(co_await start_turn(peer, thread, id));
+    co_return handles;
+  };
+  auto handles = run_async(h.ioc, setup(), 5s);
+  auto read_one = [](codex::AsyncTurnStream s) -> asio::awaitable<std::string> {
+    auto ev = co_await s.next(5000ms);
+    co_return ev ? std::string(ev->delta()) : std::string("<end>");
+  };
+  asio::co_spawn(h.ioc, read_one(handles[0].stream()),
+                 [](std::exception_ptr, std::string) { throw Marker{}; });
+  std::optional<std::string> second;
+  asio::co_spawn(h.ioc, read_one(handles[1].stream()),
+                 [&second](std::exception_ptr e, std::string v) {
+                   second = e ? std::string("<error>") : std::move(v);
+                 });
+  h.ioc.poll();  // both consumers park: nothing is buffered yet
+  REQUIRE_FALSE(second);
+  // One chunk, so one read wakes both, the throwing one first.
+  peer.send_raw(event("item/agentMessage/delta",
+                      R"({"threadId":"th-1","turnId":"tu-a","itemId":"m","delta":"to a"})") +
+                event("item/agentMessage/delta",
+                      R"({"threadId":"th-1","turnId":"tu-b","itemId":"m","delta":"to b"})"));
+  bool threw = false;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!second && std::chrono::steady_clock::now() < deadline) {
+    try {
+      h.ioc.run_one_for(20ms);
+    } catch (const Marker&) {
+      threw = true;
+    }
+  }
+  CHECK(threw);
+  REQUIRE(second);
+  CHECK(*second == "to b");
+  handles.clear();
+  client.reset();
+  h.ioc.restart();
+  h.ioc.run_for(2s);
+  CHECK(h.ioc.stopped());
+}
+
 TEST_CASE("engine: transport end fails every pending call and the failure is sticky", "[engine]") {
   Harness h;
   h.run([&](codex::AsyncCodex& client) -> asio::awaitable<void> {

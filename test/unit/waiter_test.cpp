@@ -202,3 +202,30 @@ TEST_CASE("waiter: a handler too big to keep inline still completes and is destr
   CHECK(!w->waiting());
   w.reset();
 }
+
+TEST_CASE("waiter: what a handler resumed by wake_inline() throws reaches the caller", "[waiter]") {
+  struct Marker {};
+  asio::io_context ioc;
+  Waiter w(ioc.get_executor());
+  w.async_wait(clock_type::time_point::max(), [](boost::system::error_code) { throw Marker{}; });
+  REQUIRE(w.waiting());
+  bool caught = false;
+  asio::post(ioc, [&] {
+    try {
+      w.wake_inline();  // runs the handler here (same thread as the io_context)
+    } catch (const Marker&) {
+      caught = true;
+    }
+  });
+  ioc.run_for(5s);
+  CHECK(caught);  // not swallowed
+  CHECK(!w.waiting());
+  // The waiter works again afterwards.
+  std::optional<boost::system::error_code> got;
+  ioc.restart();
+  park(ioc, w, got);
+  w.wake();
+  ioc.run_for(5s);
+  REQUIRE(got);
+  CHECK(!*got);
+}
