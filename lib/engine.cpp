@@ -207,12 +207,11 @@ TurnCore::~TurnCore() {
 // ---------------------------------------------------------------- Router
 
 std::shared_ptr<TurnState> Router::state_for(const std::string& turn_id) {
-  auto it = turns_.find(turn_id);
-  if (it != turns_.end()) return it->second;
+  if (auto found = turns_.find_shared(turn_id)) return found;
   auto st = std::make_shared<TurnState>();
   st->turn_id = turn_id;
   st->seq = next_seq_++;
-  turns_.emplace(turn_id, st);
+  turns_.insert(st);
   ++unclaimed_;
   if (unclaimed_ > limits_.max_unclaimed_turns) evict_unclaimed();
   return st;
@@ -241,20 +240,18 @@ void Router::abandon(TurnState& st) {
   st.base += st.log.size();
   st.log.clear();
   st.abandoned = true;
-  auto it = turns_.find(st.turn_id);
-  if (it != turns_.end() && it->second.get() == &st && (st.completed || st.failure))
-    turns_.erase(it);
+  if (st.completed || st.failure) turns_.erase(st.turn_id, &st);
 }
 
 void Router::evict_unclaimed() {
   // Evict the oldest unclaimed turn, preferring completed ones.
   std::shared_ptr<TurnState> victim;
   for (int pass = 0; pass < 2 && !victim; ++pass) {
-    for (auto& [id, st] : turns_) {
-      if (st->claimed) continue;
-      if (pass == 0 && !st->completed) continue;
+    turns_.for_each([&](const std::shared_ptr<TurnState>& st) {
+      if (st->claimed) return;
+      if (pass == 0 && !st->completed) return;
       if (!victim || st->seq < victim->seq) victim = st;
-    }
+    });
   }
   if (!victim) return;
   turns_.erase(victim->turn_id);
@@ -321,8 +318,8 @@ void Router::route(Notification&& n, Engine& engine) {
     // no reference count traffic (the map keeps the state alive while this runs).
     std::shared_ptr<TurnState> fresh;  // a new turn (which eviction may already have dropped)
     TurnState* st = nullptr;
-    if (auto found = turns_.find(turn_id); found != turns_.end()) {
-      st = found->second.get();
+    if (auto* found = turns_.find(turn_id)) {
+      st = found;
     } else {
       fresh = state_for(std::string(turn_id));
       st = fresh.get();
@@ -361,11 +358,11 @@ void Router::route(Notification&& n, Engine& engine) {
 }
 
 void Router::fail_all(std::exception_ptr e) {
-  for (auto& [id, st] : turns_) {
+  turns_.for_each([&](const std::shared_ptr<TurnState>& st) {
     if (!st->completed) st->failure = e;
     for (auto* s : st->subs)
       s->wake();
-  }
+  });
   for (auto& [id, slot] : logins)
     wake(slot.waiter);
   for (auto* w : event_waiters)

@@ -7,6 +7,7 @@
 #include <codex/results.hpp>
 #include <codex/transport.hpp>
 
+#include "turn_index.hpp"
 #include "waiter.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -26,7 +27,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace codex::detail {
@@ -235,14 +235,7 @@ class Router {
   void abandon(TurnState& st);
   const Limits& limits_;
   Engine& engine_;
-  /// Looks turn ids up as `string_view`s (no key string per routed event).
-  struct IdHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  std::unordered_map<std::string, std::shared_ptr<TurnState>, IdHash, std::equal_to<>> turns_;
+  TurnIndex turns_;  // by id, one cache line per lookup (see turn_index.hpp)
   std::uint64_t next_seq_ = 0;
   std::size_t unclaimed_ = 0;
   std::size_t buffered_claimed_ = 0;
