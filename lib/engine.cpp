@@ -99,44 +99,55 @@ std::optional<Notification> Subscription::try_next() {
   return std::nullopt;
 }
 
+std::optional<Notification> Subscription::take_fed(ResultBuilder* feed) {
+  std::optional<Notification> ev(take());
+  if (feed) feed->feed(*ev);
+  return ev;
+}
+
+steady::time_point Subscription::stall_at() const noexcept {
+  const auto inactivity = engine_->config().turn_inactivity_timeout;
+  if (inactivity.count() <= 0) return steady::time_point::max();
+  return std::max(state_->last_event, watch_from_) + inactivity;
+}
+
+asio::awaitable<void> Subscription::on_timeout(steady::time_point deadline,
+                                               std::chrono::milliseconds timeout) {
+  const auto now = steady::now();
+  const auto stall = stall_at();
+  if (now >= stall && stall < deadline) {
+    const auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
+        now - std::max(state_->last_event, watch_from_));
+    co_await reconcile(silent);
+    co_return;
+  }
+  throw TimeoutError("turn " + state_->turn_id + " stream", timeout);
+}
+
 asio::awaitable<std::optional<Notification>> Subscription::next(std::shared_ptr<Subscription> self,
                                                                 std::chrono::milliseconds timeout,
                                                                 ResultBuilder* feed) {
-  Subscription& sub = *self;
-  auto& st = *sub.state_;
+  // Every consumer of a turn keeps this frame parked while it waits, so it holds as little as
+  // possible: the rare paths (a timeout, the inactivity watchdog) are functions of their own.
   const auto deadline = deadline_after(timeout);
-  const auto inactivity = sub.engine_->config().turn_inactivity_timeout;
   for (;;) {
+    Subscription& sub = *self;
+    TurnState& st = *sub.state_;
     if (sub.closed_ || sub.finished_) co_return std::nullopt;
-    if (sub.cursor_ < st.end()) {
-      std::optional<Notification> ev(sub.take());
-      if (feed) feed->feed(*ev);
-      co_return ev;
-    }
+    if (sub.cursor_ < st.end()) co_return sub.take_fed(feed);
     if (st.completed) co_return std::nullopt;  // completion seen but pruned: nothing left
     if (st.failure) std::rethrow_exception(st.failure);
-    auto wake_at = deadline;
-    auto stall_at = steady::time_point::max();
-    if (inactivity.count() > 0) {
-      stall_at = std::max(st.last_event, sub.watch_from_) + inactivity;
-      wake_at = std::min(wake_at, stall_at);
-    }
     // One wait per event when many turns interleave: a Waiter, not a timer (see waiter.hpp).
     Demand demand(*sub.engine_);
-    auto [ec] = co_await sub.waiter_.async_wait(wake_at, asio::as_tuple(use_awaitable));
-    if (!(sub.cursor_ < st.end()) && !sub.closed_ && !st.failure && !st.completed) {
-      if (ec == asio::error::timed_out) {
-        const auto now = steady::now();
-        if (now >= stall_at && stall_at < deadline) {
-          const auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
-              now - std::max(st.last_event, sub.watch_from_));
-          co_await sub.reconcile(silent);
-          continue;
-        }
-        throw TimeoutError("turn " + st.turn_id + " stream", timeout);
-      }
-      if (ec == asio::error::operation_aborted || co_await is_cancelled()) throw_cancelled();
-    }
+    auto [ec] = co_await sub.waiter_.async_wait(std::min(deadline, sub.stall_at()),
+                                                asio::as_tuple(use_awaitable));
+    if (self->cursor_ < self->state_->end() || self->closed_ || self->state_->failure ||
+        self->state_->completed)
+      continue;
+    if (ec == asio::error::timed_out)
+      co_await self->on_timeout(deadline, timeout);
+    else if (ec == asio::error::operation_aborted || co_await is_cancelled())
+      throw_cancelled();
   }
 }
 

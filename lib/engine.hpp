@@ -144,6 +144,12 @@ class Subscription {
 
  private:
   Notification take();
+  /// take(), fed to `feed` when given.
+  std::optional<Notification> take_fed(ResultBuilder* feed);
+  /// When the inactivity watchdog should look at this turn (max: never).
+  steady::time_point stall_at() const noexcept;
+  /// A wait ended on its deadline: reconcile a silent turn, or throw `TimeoutError`.
+  asio::awaitable<void> on_timeout(steady::time_point deadline, std::chrono::milliseconds timeout);
   /// The inactivity watchdog fired: ask the server about the turn (see CodexConfig).
   asio::awaitable<void> reconcile(std::chrono::milliseconds silent_for);
   std::shared_ptr<Engine> engine_;
