@@ -48,15 +48,15 @@ void TurnIndex::place(Slot&& s) noexcept {
   slots_[i] = std::move(s);
 }
 
-void TurnIndex::grow() {
-  std::vector<Slot> old(slots_.empty() ? 16 : slots_.size() * 2);
+void TurnIndex::rehash(std::size_t slots) {
+  std::vector<Slot> old(slots);
   old.swap(slots_);
   for (auto& s : old)
     if (s.st) place(std::move(s));
 }
 
 void TurnIndex::insert(std::shared_ptr<TurnState> st) {
-  if ((size_ + 1) * 2 > slots_.size()) grow();
+  if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
   const std::string_view id = st->turn_id;
   Slot s;
   s.hash = hash_of(id);
@@ -90,6 +90,13 @@ bool TurnIndex::erase(std::string_view id, const TurnState* only) noexcept {
   }
   slots_[hole] = Slot();
   --size_;
+  if (slots_.size() > 16 && size_ * 8 < slots_.size()) {
+    try {
+      rehash(slots_.size() / 2);
+    } catch (...) {
+      // Out of memory: keep the bigger table.
+    }
+  }
   return true;
 }
 

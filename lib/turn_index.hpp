@@ -35,6 +35,9 @@ class TurnIndex {
   bool erase(std::string_view id, const TurnState* only = nullptr) noexcept;
 
   std::size_t size() const noexcept { return size_; }
+  /// Slots allocated: grows to keep the table at most half full, shrinks back (to 16) once it is
+  /// less than an eighth full, so a burst of turns does not hold memory for good.
+  std::size_t capacity() const noexcept { return slots_.size(); }
   bool empty() const noexcept { return size_ == 0; }
 
   /// Calls `f(const std::shared_ptr<TurnState>&)` for every state, in no particular order. `f`
@@ -58,7 +61,7 @@ class TurnIndex {
   static std::uint64_t hash_of(std::string_view id) noexcept;
   bool matches(const Slot& s, std::uint64_t h, std::string_view id) const noexcept;
   const Slot* lookup(std::string_view id) const noexcept;
-  void grow();
+  void rehash(std::size_t slots);
   void place(Slot&& s) noexcept;
 
   std::vector<Slot> slots_;  // size a power of two, at most half full

@@ -120,3 +120,25 @@ TEST_CASE("turn index: erase by the state's own id releases the state safely") {
   REQUIRE(weak.expired());
   REQUIRE(index.empty());
 }
+
+TEST_CASE("turn index: grows with a burst of turns and shrinks back as they end") {
+  TurnIndex index;
+  std::map<std::string, std::shared_ptr<TurnState>> model;
+  for (int i = 0; i < 5000; ++i) {
+    auto st = make_state("turn-" + std::to_string(i));
+    model[st->turn_id] = st;
+    index.insert(st);
+  }
+  REQUIRE(index.capacity() >= 2 * index.size());
+  const std::size_t peak = index.capacity();
+  // End all but 10, checking the survivors stay reachable through every shrink.
+  int ended = 0;
+  for (auto it = model.begin(); model.size() > 10;) {
+    REQUIRE(index.erase(it->first));
+    it = model.erase(it);
+    if (++ended % 500 == 0) check_same(index, model);
+  }
+  check_same(index, model);
+  CHECK(index.capacity() < peak / 64);
+  CHECK(index.capacity() >= 2 * index.size());
+}
