@@ -575,7 +575,10 @@ void Engine::schedule_wake(Subscription* sub) {
   if (sub->ready_slot_) return;
   ready_.push_back(sub);
   sub->ready_slot_ = ready_.size();
-  if (flush_posted_) return;
+  if (!flush_posted_) post_flush();
+}
+
+void Engine::post_flush() {
   asio::post(executor_, [self = shared_from_this()] { self->flush_wakes(); });
   flush_posted_ = true;
 }
@@ -600,10 +603,7 @@ void Engine::flush_wakes() {
       // The consumer's completion handler threw out of its resume: that goes out of run(), as
       // from any handler, and a new flush resumes the rest after it.
       flush_posted_ = false;
-      if (flush_from_ < ready_.size()) {
-        asio::post(executor_, [self = shared_from_this()] { self->flush_wakes(); });
-        flush_posted_ = true;
-      }
+      if (flush_from_ < ready_.size()) post_flush();
       throw;
     }
   }

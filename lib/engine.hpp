@@ -365,6 +365,7 @@ class Engine final : public std::enable_shared_from_this<Engine>, public Message
   asio::steady_timer reader_wake_;
   std::size_t demand_ = 0;  // callers waiting on the server (demand_begin)
   void flush_wakes();
+  void post_flush();                  // posts one flush_wakes (flush_posted_)
   std::vector<Subscription*> ready_;  // schedule_wake(); a null entry was unscheduled
   std::size_t flush_from_ = 0;        // where the next flush_wakes() starts in ready_
   bool flush_posted_ = false;
