@@ -10,6 +10,10 @@
 # skipped. CODEX_TEST_SANITIZERS=0 skips both passes; CODEX_TEST_SANITIZERS=only runs just them.
 #
 # Every pass runs even when an earlier one failed; the exit status is non-zero if any failed.
+#
+# Disk: the three build trees take about 3 GiB together from empty (debug info is compressed, and
+# the sanitizer trees keep line tables only; see CMakePresets.json). The free space is printed
+# first, with a warning when it looks too little, and each pass prints the size of its tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,6 +21,15 @@ preset="${CODEX_TEST_PRESET:-dev}"
 sanitizers="${CODEX_TEST_SANITIZERS:-1}"
 status=0
 summary=()
+
+# free_gib DIR: the space left for an unprivileged writer on DIR's file system, in whole GiB.
+free_gib() { df -Pk "$1" | awk 'NR == 2 { print int($4 / 1048576) }'; }
+mkdir -p build
+echo "=== disk: $(free_gib build) GiB free for build/"
+if (($(free_gib build) < 4)); then
+  echo "warning: a full run from empty build trees needs about 3 GiB; a full disk fails the build" \
+    "with 'No space left on device'" >&2
+fi
 
 # pass NAME CONFIGURE_PRESET BUILD_PRESET TEST_PRESET: configure, build, test, and time it.
 pass() {
@@ -29,7 +42,8 @@ pass() {
       echo "$name build: $(($(date +%s) - t0)) s" &&
       ctest --preset "$4"
   } || rc=$?
-  summary+=("$name: $( ((rc)) && echo FAILED || echo passed) in $(($(date +%s) - t0)) s")
+  summary+=("$name: $( ((rc)) && echo FAILED || echo passed) in $(($(date +%s) - t0)) s," \
+    "build/$2 $(du -sh "build/$2" 2>/dev/null | cut -f1), $(free_gib build) GiB left")
   if ((rc)); then status=$rc; fi
 }
 
