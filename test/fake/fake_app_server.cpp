@@ -41,6 +41,8 @@ namespace json = boost::json;
 
 constexpr std::string_view kCodexVersion = "0.169.0";
 constexpr std::size_t kOutputBufferBytes = std::size_t{1} << 20;
+/// A Linux pipe's default capacity: what one write can hand over without waiting for the reader.
+constexpr std::size_t kPipeBytes = std::size_t{64} << 10;
 constexpr std::size_t kReadChunkBytes = std::size_t{256} << 10;
 constexpr std::int64_t kContextWindow = 258400;
 
@@ -155,6 +157,8 @@ class Output {
     if (!buf_.empty() && !dead_) write_all(buf_.data(), buf_.size());
     buf_.clear();
   }
+
+  std::size_t buffered() const noexcept { return buf_.size(); }
 
   void close() {
     flush();
@@ -1225,6 +1229,12 @@ class Server {
       send_result(
           ctx, json::object{{"turn", turn_json(lanes.front().turn, "inProgress", std::nullopt)}});
 
+    // The opening and closing messages of K turns are built one by one (slower than the deltas):
+    // hand them over a pipe-full at a time, so the reader starts on them while the rest is built
+    // instead of waiting for the whole 1 MiB buffer.
+    const auto pipe_full = [this] {
+      if (out_.buffered() >= kPipeBytes) out_.flush();
+    };
     const json::value phase("final_answer");
     for (Lane& l : lanes) {
       l.started_ms = now_ms();
@@ -1236,6 +1246,7 @@ class Server {
                           {"threadId", l.thread},
                           {"turnId", l.turn},
                           {"startedAtMs", l.started_ms}});
+      pipe_full();
       l.delta_head =
           "{\"method\":\"item/agentMessage/delta\",\"params\":{\"threadId\":" + quoted(l.thread) +
           ",\"turnId\":" + quoted(l.turn) + ",\"itemId\":" + quoted(l.item) +
@@ -1260,6 +1271,7 @@ class Server {
       json::array items;
       items.push_back(std::move(msg));
       complete_turn(l.thread, l.turn, "completed", json::value(), std::move(items), l.started_ms);
+      pipe_full();
     }
     out_.flush();
   }
