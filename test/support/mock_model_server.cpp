@@ -244,8 +244,11 @@ class PlanBuilder {
   // `<prefix>_mock_N`, then `<prefix>_mock_N_2`, ... within one response.
   std::string id(const std::string& prefix) {
     int k = ++id_counts_[prefix];
-    std::string out = prefix + "_mock_" + n_;
-    if (k > 1) out += "_" + std::to_string(k);
+    // Appended piece by piece: `"_" + std::to_string(k)` trips GCC 12's -Wrestrict false
+    // positive at -O3 (GCC bug 105329), which the release build of the demo printed.
+    std::string out = prefix;
+    out.append("_mock_").append(n_);
+    if (k > 1) out.append("_").append(std::to_string(k));
     return out;
   }
 
