@@ -25,8 +25,10 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace codex::detail {
@@ -60,18 +62,29 @@ steady::time_point deadline_after(std::chrono::milliseconds timeout);
 /// routing itself.
 class EventRing {
  public:
+  EventRing() = default;
+  EventRing(const EventRing&) = delete;
+  EventRing& operator=(const EventRing&) = delete;
+  ~EventRing() {
+    clear();
+    release();
+  }
+
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  Notification& operator[](std::size_t i) noexcept { return slots_[(head_ + i) & (cap() - 1)]; }
+  Notification& operator[](std::size_t i) noexcept { return slots_[(head_ + i) & (cap_ - 1)]; }
   Notification& back() noexcept { return (*this)[size_ - 1]; }
+  /// Move-constructs the event into raw storage: with many turns interleaved the slot is a cache
+  /// line not touched since the turn's previous event, and construction only stores to it where
+  /// assignment would first load what the slot held.
   void push_back(Notification&& n) {
-    if (size_ == cap()) grow();
-    (*this)[size_] = std::move(n);
+    if (size_ == cap_) grow();
+    ::new (static_cast<void*>(&slots_[(head_ + size_) & (cap_ - 1)])) Notification(std::move(n));
     ++size_;
   }
   void pop_front() noexcept {
-    slots_[head_] = Notification();  // frees the payload now
-    head_ = (head_ + 1) & (cap() - 1);
+    slots_[head_].~Notification();  // frees the payload now
+    head_ = (head_ + 1) & (cap_ - 1);
     if (--size_ == 0) reset_if_big();
   }
   void clear() noexcept {
@@ -80,19 +93,31 @@ class EventRing {
   }
 
  private:
-  std::size_t cap() const noexcept { return slots_.size(); }
+  static_assert(std::is_nothrow_move_constructible_v<Notification>);
+  void release() noexcept {
+    ::operator delete(static_cast<void*>(slots_));
+    slots_ = nullptr;
+    cap_ = 0;
+  }
   void grow() {
-    std::vector<Notification> bigger(cap() ? cap() * 2 : 4);
-    for (std::size_t i = 0; i < size_; ++i)
-      bigger[i] = std::move((*this)[i]);
-    slots_ = std::move(bigger);
+    const std::size_t cap = cap_ ? cap_ * 2 : 4;
+    auto* bigger = static_cast<Notification*>(::operator new(cap * sizeof(Notification)));
+    for (std::size_t i = 0; i < size_; ++i) {
+      Notification& from = (*this)[i];
+      ::new (static_cast<void*>(bigger + i)) Notification(std::move(from));
+      from.~Notification();
+    }
+    ::operator delete(static_cast<void*>(slots_));
+    slots_ = bigger;
+    cap_ = cap;
     head_ = 0;
   }
   void reset_if_big() noexcept {
-    if (cap() > 1024) std::vector<Notification>().swap(slots_);
+    if (cap_ > 1024) release();
     head_ = 0;
   }
-  std::vector<Notification> slots_;
+  Notification* slots_ = nullptr;  // cap_ slots; size_ of them, from head_ on (cyclically), live
+  std::size_t cap_ = 0;            // a power of two, or 0
   std::size_t head_ = 0;
   std::size_t size_ = 0;
 };
@@ -241,7 +266,7 @@ class Router {
   void abandon(TurnState& st);
   const Limits& limits_;
   Engine& engine_;
-  TurnIndex turns_;  // by id, one cache line per lookup (see turn_index.hpp)
+  TurnIndex turns_;  // by id (see turn_index.hpp)
   std::uint64_t next_seq_ = 0;
   std::size_t unclaimed_ = 0;
   std::size_t buffered_claimed_ = 0;

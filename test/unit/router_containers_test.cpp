@@ -1,12 +1,15 @@
+// The router's containers. detail::EventRing (lib/engine.hpp): a turn's log of buffered events,
+// a ring over raw storage; checked against std::deque, for payloads freed exactly once.
 // detail::TurnIndex (lib/turn_index.hpp): the router's open-addressing map from turn id to turn
 // state. Checked against std::map through random inserts and erases (probe runs that wrap around
-// the table, backward-shift erase in the middle of a run, growth), and for ids too long to be
-// kept inline.
-#include "turn_index.hpp"
+// the table, backward-shift erase in the middle of a run, growth, the owning pointers moving with
+// their slots), with ids of several lengths.
 #include "engine.hpp"
+#include "turn_index.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <random>
@@ -14,8 +17,26 @@
 
 namespace {
 
+using codex::detail::EventRing;
 using codex::detail::TurnIndex;
 using codex::detail::TurnState;
+
+/// An event with heap-allocated payloads (a method past the small-string buffer, an object),
+/// which ASan and its leak checker follow, holding a reference to `token`: `token.use_count() - 1`
+/// is the number of events alive.
+codex::Notification make_event(int n,
+                               const std::shared_ptr<codex::detail::PendingRequestState>& token) {
+  codex::Notification ev;
+  ev.method = "item/agentMessage/delta #" + std::to_string(n);
+  ev.params["n"] = n;
+  ev.params["delta"] = std::string(64, 'x');
+  ev.request = codex::PendingRequest(token);
+  return ev;
+}
+
+int number_of(codex::Notification& ev) {
+  return static_cast<int>(ev.params["n"].as_int64());
+}
 
 std::shared_ptr<TurnState> make_state(std::string id) {
   auto st = std::make_shared<TurnState>();
@@ -44,6 +65,61 @@ void check_same(const TurnIndex& index,
 
 }  // namespace
 
+TEST_CASE("event ring: agrees with std::deque through pushes and pops that wrap and grow") {
+  auto token = std::make_shared<codex::detail::PendingRequestState>();
+  std::mt19937 rng(20261124);
+  std::deque<int> model;
+  codex::Notification taken;
+  {
+    EventRing ring;
+    int next = 0;
+    for (int step = 0; step < 20000; ++step) {
+      // Bursts of pushes (growing the ring while its live part wraps around the end) and of
+      // pops (emptying it, which resets its head and frees a big ring).
+      const bool push = (step / 500) % 3 != 2 ? rng() % 4 != 0 : rng() % 4 == 0;
+      if (push) {
+        ring.push_back(make_event(next, token));
+        model.push_back(next++);
+      } else if (!model.empty()) {
+        REQUIRE(number_of(ring[0]) == model.front());
+        ring.pop_front();
+        model.pop_front();
+      }
+      REQUIRE(ring.size() == model.size());
+      REQUIRE(token.use_count() == static_cast<long>(model.size()) + 1);
+      if (!model.empty()) {
+        REQUIRE(number_of(ring.back()) == model.back());
+        const std::size_t mid = model.size() / 2;
+        REQUIRE(number_of(ring[mid]) == model[mid]);
+      }
+    }
+    // A moved-out slot stays valid until popped (Subscription::take moves, prune pops).
+    ring.push_back(make_event(-1, token));
+    taken = std::move(ring.back());
+    REQUIRE(number_of(taken) == -1);
+    REQUIRE(ring.size() == model.size() + 1);
+  }
+  // The ring's destructor destroyed what it still held, once each.
+  REQUIRE(token.use_count() == 2);  // `token` and the event taken out
+}
+
+TEST_CASE("event ring: clear frees every event and the ring is reusable") {
+  auto token = std::make_shared<codex::detail::PendingRequestState>();
+  EventRing ring;
+  for (int i = 0; i < 3000; ++i)  // past the size that is freed when the ring empties
+    ring.push_back(make_event(i, token));
+  REQUIRE(token.use_count() == 3001);
+  for (int i = 0; i < 1000; ++i)
+    ring.pop_front();
+  REQUIRE(number_of(ring[0]) == 1000);
+  ring.clear();
+  REQUIRE(ring.empty());
+  REQUIRE(token.use_count() == 1);
+  ring.push_back(make_event(7, token));
+  REQUIRE(number_of(ring[0]) == 7);
+  REQUIRE(ring.size() == 1);
+}
+
 TEST_CASE("turn index: empty") {
   TurnIndex index;
   REQUIRE(index.empty());
@@ -56,11 +132,11 @@ TEST_CASE("turn index: agrees with std::map through random inserts and erases") 
   std::mt19937 rng(20261124);
   TurnIndex index;
   std::map<std::string, std::shared_ptr<TurnState>> model;
-  // A small id space, so erases hit and ids come back; some ids are UUID-long (inline), some
-  // longer than the inline key (compared through the state).
+  // A small id space, so erases hit and ids come back; UUID-long ids, longer ones and short
+  // ones (within std::string's own buffer).
   auto id_of = [](unsigned n) {
     std::string id = "019a7c2e-4b1d-7f3a-9c5e-" + std::to_string(100000000000u + n);
-    if (n % 7 == 0) id += "-with-a-suffix-past-the-inline-key";
+    if (n % 7 == 0) id += "-with-a-longer-suffix";
     if (n % 11 == 0) id = "t" + std::to_string(n);
     return id;
   };
@@ -110,7 +186,7 @@ TEST_CASE("turn index: erase by the state's own id releases the state safely") {
   TurnIndex index;
   std::weak_ptr<TurnState> weak;
   {
-    auto st = make_state(std::string(50, 'x'));  // longer than the inline key
+    auto st = make_state(std::string(50, 'x'));  // a heap-allocated id
     weak = st;
     index.insert(std::move(st));
   }
