@@ -271,11 +271,13 @@ void Router::evict_unclaimed() {
 
 void Router::add_sub(TurnState& st, Subscription* sub) {
   st.subs.push_back(sub);
+  st.only_sub = st.subs.size() == 1 ? st.subs.front() : nullptr;
   st.abandoned = false;
 }
 
 void Router::remove_sub(TurnState& st, Subscription* sub) {
   std::erase(st.subs, sub);
+  st.only_sub = st.subs.size() == 1 ? st.subs.front() : nullptr;
   if (st.subs.empty() && st.cores == 0 && st.claimed) {
     abandon(st);
     return;
@@ -284,10 +286,14 @@ void Router::remove_sub(TurnState& st, Subscription* sub) {
 }
 
 void Router::prune(TurnState& st) {
-  if (st.subs.empty()) return;
   std::uint64_t low = std::numeric_limits<std::uint64_t>::max();
-  for (auto* s : st.subs)
-    low = std::min(low, s->cursor());
+  if (st.only_sub) {
+    low = st.only_sub->cursor();
+  } else {
+    if (st.subs.empty()) return;
+    for (auto* s : st.subs)
+      low = std::min(low, s->cursor());
+  }
   std::size_t n = 0;
   while (st.base < low && !st.log.empty()) {
     st.log.pop_front();
@@ -355,6 +361,10 @@ void Router::route(Notification&& n, Engine& engine) {
     else if (!st->started && is(st->log.back().method, "turn/started"))
       st->started = true;
     if (st->claimed) ++buffered_claimed_;
+    if (st->only_sub) {
+      st->only_sub->wake();
+      return;
+    }
     for (auto* s : st->subs)
       s->wake();
     return;

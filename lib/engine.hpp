@@ -136,7 +136,8 @@ struct TurnState {
   int cores = 0;               // live TurnCore objects (handles and their copies)
   std::exception_ptr failure;  // the connection died before completion
   std::vector<Subscription*> subs;
-  std::uint64_t seq = 0;  // creation order, for eviction
+  Subscription* only_sub = nullptr;  // subs[0] while it is the only one (routing reads no vector)
+  std::uint64_t seq = 0;             // creation order, for eviction
   std::uint64_t end() const noexcept { return base + log.size(); }
 };
 
