@@ -704,6 +704,64 @@ TEST_CASE("engine: turn events that arrive before the turn/start response are ke
   });
 }
 
+TEST_CASE("engine: closing one of two streams of a turn leaves the other every event", "[engine]") {
+  // The router keeps a turn's only subscriber apart from its vector (TurnState::only_sub):
+  // going from two subscribers to one must keep waking, and pruning for, the one left.
+  Harness h;
+  std::vector<std::string> first, second;
+  h.run([&](codex::AsyncCodex& client) -> asio::awaitable<void> {
+    Peer& peer = *h.peer;
+    co_await start(peer, client);
+    codex::AsyncThread thread = co_await start_thread(peer, client);
+    auto turn = spawn(peer, thread.turn("hello"));
+    auto wt = co_await peer.expect_request("turn/start");
+    peer.reply(wt.at("id"), R"({"turn":{"id":"tu-1","status":"inProgress"}})");
+    co_await wait(peer, turn);
+    REQUIRE_FALSE(turn->error);
+    codex::AsyncTurnHandle handle = std::move(*turn->value);
+    codex::AsyncTurnStream s1 = handle.stream();
+    codex::AsyncTurnStream s2 = handle.stream();
+    auto delta = [](std::string_view d) {
+      return event("item/agentMessage/delta",
+                   R"({"threadId":"th-1","turnId":"tu-1","itemId":"m1","delta":")" +
+                       std::string(d) + R"("})");
+    };
+    auto text = [](const codex::Notification& ev) {
+      return ev.method == "item/agentMessage/delta" ? std::string(ev.delta()) : ev.method;
+    };
+    peer.send_raw(event("turn/started", R"({"threadId":"th-1","turn":{"id":"tu-1"}})") +
+                  delta("a"));
+    // s1 reads both, s2 only the first; then s1 goes away with s2 behind it.
+    for (int i = 0; i < 2; ++i) {
+      auto ev = co_await s1.next(2000ms);
+      REQUIRE(ev);
+      first.push_back(text(*ev));
+    }
+    auto ev = co_await s2.next(2000ms);
+    REQUIRE(ev);
+    second.push_back(text(*ev));
+    s1.close();
+    // s2 still gets the event s1 had read, then waits (nothing buffered) and is woken for each
+    // event after the close.
+    ev = co_await s2.next(2000ms);
+    REQUIRE(ev);
+    second.push_back(text(*ev));
+    auto waiting = spawn(peer, s2.next(2000ms));
+    peer.send_raw(delta("b"));
+    co_await wait(peer, waiting);
+    REQUIRE_FALSE(waiting->error);
+    REQUIRE(*waiting->value);
+    second.push_back(text(**waiting->value));
+    peer.send_raw(delta("c") + event("turn/completed", R"({"threadId":"th-1","turn":{"id":"tu-1",
+        "status":"completed"}})"));
+    while (auto more = co_await s2.next(2000ms))
+      second.push_back(text(*more));
+    CHECK(s2.done());
+  });
+  CHECK(first == std::vector<std::string>{"turn/started", "a"});
+  CHECK(second == std::vector<std::string>{"turn/started", "a", "b", "c", "turn/completed"});
+}
+
 TEST_CASE("engine: a stream survives a timed-out or cancelled next()", "[engine]") {
   Harness h;
   h.run([&](codex::AsyncCodex& client) -> asio::awaitable<void> {
