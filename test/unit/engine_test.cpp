@@ -713,12 +713,7 @@ TEST_CASE("engine: closing one of two streams of a turn leaves the other every e
     Peer& peer = *h.peer;
     co_await start(peer, client);
     codex::AsyncThread thread = co_await start_thread(peer, client);
-    auto turn = spawn(peer, thread.turn("hello"));
-    auto wt = co_await peer.expect_request("turn/start");
-    peer.reply(wt.at("id"), R"({"turn":{"id":"tu-1","status":"inProgress"}})");
-    co_await wait(peer, turn);
-    REQUIRE_FALSE(turn->error);
-    codex::AsyncTurnHandle handle = std::move(*turn->value);
+    codex::AsyncTurnHandle handle = co_await start_turn(peer, thread, "tu-1");
     codex::AsyncTurnStream s1 = handle.stream();
     codex::AsyncTurnStream s2 = handle.stream();
     auto delta = [](std::string_view d) {
