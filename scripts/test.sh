@@ -26,8 +26,9 @@ summary=()
 # free_gib DIR: the space left for an unprivileged writer on DIR's file system, in whole GiB.
 free_gib() { df -Pk "$1" | awk 'NR == 2 { print int($4 / 1048576) }'; }
 mkdir -p build
-echo "=== disk: $(free_gib build) GiB free for build/"
-if (($(free_gib build) < 6)); then
+free_now=$(free_gib build)
+echo "=== disk: $free_now GiB free for build/"
+if ((free_now < 6)); then
   echo "warning: a full run from empty build trees needs about 5 GiB; a full disk fails the build" \
     "with 'No space left on device'" >&2
 fi
