@@ -55,9 +55,9 @@ std::string_view str_field(const json::object& o, std::string_view key) noexcept
   return {};
 }
 
-/// `s == literal`, comparing sizes first (`std::string == const char*` always calls memcmp).
-bool is(const std::string& s, std::string_view literal) noexcept {
-  return std::string_view(s) == literal;
+/// `s == literal`, comparing sizes first (`== const char*` would call strlen and memcmp).
+bool is(std::string_view s, std::string_view literal) noexcept {
+  return s == literal;
 }
 
 }  // namespace
@@ -731,7 +731,7 @@ void Engine::on_message(std::string_view text) {
       return;
     }
     Notification n;
-    n.method = std::string(method->get_string());
+    n.method = MethodName(std::string_view(method->get_string()));
     if (auto* p = msg->if_contains("params"); p && p->is_object())
       n.params = std::move(p->get_object());
     if (is(n.method, "serverRequest/resolved")) {

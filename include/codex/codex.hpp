@@ -18,6 +18,7 @@
 #include <codex/config.hpp>
 #include <codex/errors.hpp>
 #include <codex/inputs.hpp>
+#include <codex/method_name.hpp>
 #include <codex/options.hpp>
 #include <codex/policy.hpp>
 #include <codex/results.hpp>

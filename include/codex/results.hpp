@@ -5,6 +5,7 @@
 /// @brief Events (`Notification`) and results (`TurnResult`, `InitializeResponse`, login results).
 
 #include <codex/approvals.hpp>
+#include <codex/method_name.hpp>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -21,7 +22,7 @@ namespace codex {
 /// One event from the server: a notification, or a server request awaiting an answer (then
 /// `request` is set and `method` is the request's method).
 struct Notification {
-  std::string method;          ///< e.g. `item/agentMessage/delta`
+  MethodName method;           ///< e.g. `item/agentMessage/delta` (reads as a `std::string`)
   boost::json::object params;  ///< the params as received
   /// Set when this event is a server request (an approval, ...): answer it with
   /// `request.respond(...)` or `request.decide(...)`.
