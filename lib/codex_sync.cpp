@@ -91,6 +91,10 @@ class SyncRuntime {
 
 // ---------------------------------------------------------------- TurnStream
 
+namespace {
+constexpr std::size_t kBatch = 1024;  // events fetched per hop to the I/O thread, at most
+}  // namespace
+
 TurnStream::TurnStream(std::shared_ptr<detail::SyncRuntime> rt, AsyncTurnStream stream)
     : rt_(std::move(rt)), stream_(detail::io_owned(rt_->executor(), std::move(stream))) {}
 TurnStream::TurnStream(TurnStream&&) noexcept = default;
@@ -98,39 +102,38 @@ TurnStream& TurnStream::operator=(TurnStream&&) noexcept = default;
 TurnStream::~TurnStream() = default;
 
 std::optional<Notification> TurnStream::next(std::optional<std::chrono::milliseconds> timeout) {
-  if (!batch_.empty()) {
-    Notification n = std::move(batch_.front());
-    batch_.pop_front();
-    return n;
-  }
+  if (batch_pos_ < batch_.size()) return std::move(batch_[batch_pos_++]);
   if (ended_ || !stream_) return std::nullopt;
   auto s = stream_;
-  // One hop to the I/O thread fetches the next event and everything already buffered after it.
-  auto got = rt_->call([s, timeout]() -> asio::awaitable<std::deque<Notification>> {
-    std::deque<Notification> out;
-    auto first = co_await s->next(timeout);
-    if (!first) co_return out;
-    out.push_back(std::move(*first));
-    while (out.size() < 1024) {
-      auto more = s->try_next();
-      if (!more) break;
-      out.push_back(std::move(*more));
-    }
-    co_return out;
-  });
-  if (got.empty()) {
+  batch_.clear();
+  batch_pos_ = 0;
+  // One hop to the I/O thread fetches the next event and everything already buffered after it,
+  // into this stream's vector (moved there and back, so its capacity is kept).
+  auto got =
+      rt_->call([s, timeout,
+                 out = std::move(batch_)]() mutable -> asio::awaitable<std::vector<Notification>> {
+        auto first = co_await s->next(timeout);
+        if (!first) co_return std::move(out);
+        out.push_back(std::move(*first));
+        while (out.size() < kBatch) {
+          auto more = s->try_next();
+          if (!more) break;
+          out.push_back(std::move(*more));
+        }
+        co_return std::move(out);
+      });
+  batch_ = std::move(got);
+  if (batch_.empty()) {
     ended_ = true;
     return std::nullopt;
   }
-  batch_ = std::move(got);
-  Notification n = std::move(batch_.front());
-  batch_.pop_front();
-  return n;
+  return std::move(batch_[batch_pos_++]);
 }
 
 void TurnStream::close() {
   ended_ = true;
   batch_.clear();
+  batch_pos_ = 0;
   stream_.reset();  // the subscription is released on the I/O thread
 }
 

@@ -10,11 +10,11 @@
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace codex {
 
@@ -83,7 +83,10 @@ class TurnStream {
  private:
   std::shared_ptr<detail::SyncRuntime> rt_;
   std::shared_ptr<AsyncTurnStream> stream_;  // destroyed on the I/O thread
-  std::deque<Notification> batch_;
+  // Events fetched by one hop to the I/O thread, read from `batch_pos_`. The vector goes to the
+  // I/O thread and back with each hop, so its capacity is reused: no allocation per event.
+  std::vector<Notification> batch_;
+  std::size_t batch_pos_ = 0;
   bool ended_ = false;
 };
 
