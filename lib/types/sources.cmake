@@ -6,4 +6,5 @@ set(CODEX_TYPES_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/types_3.cpp
     ${CMAKE_CURRENT_LIST_DIR}/types_4.cpp
     ${CMAKE_CURRENT_LIST_DIR}/types_5.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/methods.cpp
 )

@@ -1504,19 +1504,6 @@ ServerRequestPayload& ServerRequestPayload::operator=(ServerRequestPayload&& oth
 }
 ServerRequestPayload::~ServerRequestPayload() = default;
 
-const std::string_view known_server_request_methods[10] = {
-    "item/commandExecution/requestApproval",
-    "item/fileChange/requestApproval",
-    "item/tool/requestUserInput",
-    "mcpServer/elicitation/request",
-    "item/permissions/requestApproval",
-    "item/tool/call",
-    "account/chatgptAuthTokens/refresh",
-    "attestation/generate",
-    "applyPatchApproval",
-    "execCommandApproval",
-};
-
 ServerRequestPayload parse_server_request(std::string_view method,
                                           const json::value& params,
                                           ParseError* error) {
