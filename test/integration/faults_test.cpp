@@ -4,6 +4,8 @@
 
 #include "fake_fixture.hpp"
 
+#include "../support/exception_text.hpp"
+
 #include <boost/asio/detached.hpp>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 namespace {
 
 using namespace itest;
+using codex::testing::what_of;
 
 /// Awaits `aw` and returns what it threw (null when it did not throw).
 template <class T>
@@ -56,17 +59,6 @@ const std::type_info* type_of(const std::exception_ptr& e) {
   } catch (...) {
   }
   return nullptr;
-}
-
-std::string what_of(const std::exception_ptr& e) {
-  if (!e) return "(no exception)";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-  }
-  return "(not a std::exception)";
 }
 
 bool contains(const std::string& s, std::string_view part) {

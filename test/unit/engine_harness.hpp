@@ -11,6 +11,7 @@
 
 // Relative: this target does not link codex::test_bounded_run (test/support).
 #include "../support/bounded_run.hpp"
+#include "../support/exception_text.hpp"
 
 #include <codex/async_codex.hpp>
 #include <codex/errors.hpp>
@@ -41,6 +42,7 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using asio::use_awaitable;
 using codex::testing::run_async;
+using codex::testing::what_of;
 
 // A named namespace: GCC warns (-Wsubobject-linkage) on a header's anonymous one.
 namespace engine_harness {
@@ -243,17 +245,6 @@ bool holds(const std::exception_ptr& e) {
   } catch (...) {
   }
   return false;
-}
-
-inline std::string what(const std::exception_ptr& e) {
-  if (!e) return "(no error)";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-  }
-  return "(not a std::exception)";
 }
 
 inline bool is_operation_aborted(const std::exception_ptr& e) {

@@ -129,12 +129,13 @@ TEST_CASE("engine: responses are matched by id, in any order", "[engine]") {
     co_await wait(peer, b);
     co_await wait(peer, c);
     co_await wait(peer, d);
-    INFO("a: " << what(a->error) << "; b: " << what(b->error) << "; c: " << what(c->error));
+    INFO("a: " << what_of(a->error) << "; b: " << what_of(b->error)
+               << "; c: " << what_of(c->error));
     REQUIRE(*a->value == json::parse(R"({"for":"a"})"));
     REQUIRE(*b->value == json::parse(R"({"for":"b"})"));
     REQUIRE(*c->value == json::parse(R"({"for":"c"})"));
     REQUIRE(holds<codex::ServerBusyError>(d->error));
-    CHECK(what(d->error) == "test/d: JSON-RPC error -32001: Server overloaded; retry later.");
+    CHECK(what_of(d->error) == "test/d: JSON-RPC error -32001: Server overloaded; retry later.");
 
     // Still usable.
     auto e = spawn(peer, client.request("test/e", nullptr));
@@ -193,7 +194,7 @@ TEST_CASE("engine: a timed-out request throws TimeoutError and its late response
     auto slow = spawn(peer, client.request("test/slow", nullptr, {.timeout = 50ms}));
     auto ws = co_await peer.expect_request("test/slow");
     co_await wait(peer, slow);
-    INFO(what(slow->error));
+    INFO(what_of(slow->error));
     REQUIRE(holds<codex::TimeoutError>(slow->error));
     try {
       std::rethrow_exception(slow->error);
@@ -224,7 +225,7 @@ TEST_CASE("engine: the default request timeout comes from the config", "[engine]
       auto slow = spawn(peer, client.request("test/slow", nullptr));
       co_await peer.expect_request("test/slow");
       co_await wait(peer, slow);
-      INFO(what(slow->error));
+      INFO(what_of(slow->error));
       REQUIRE(holds<codex::TimeoutError>(slow->error));
       try {
         std::rethrow_exception(slow->error);
@@ -241,7 +242,7 @@ TEST_CASE("engine: the default request timeout comes from the config", "[engine]
       auto s = spawn(peer, as_bool(client.start()));
       co_await peer.expect_request("initialize");
       co_await wait(peer, s);
-      INFO(what(s->error));
+      INFO(what_of(s->error));
       REQUIRE(holds<codex::TimeoutError>(s->error));
     });
   }
@@ -260,7 +261,7 @@ TEST_CASE("engine: cancelling a pending call throws operation_aborted, the clien
     REQUIRE_FALSE(hang->done);
     cancel.emit(asio::cancellation_type::terminal);
     co_await wait(peer, hang);
-    INFO(what(hang->error));
+    INFO(what_of(hang->error));
     REQUIRE(is_operation_aborted(hang->error));
 
     // Its late response is dropped; the next call works.
@@ -420,7 +421,7 @@ TEST_CASE("engine: a stream survives a timed-out or cancelled next()", "[engine]
     } catch (...) {
       timed_out = std::current_exception();
     }
-    INFO(what(timed_out));
+    INFO(what_of(timed_out));
     REQUIRE(holds<codex::TimeoutError>(timed_out));
 
     asio::cancellation_signal cancel;
@@ -658,7 +659,7 @@ TEST_CASE("engine: transport end fails every pending call and the failure is sti
     co_await wait(peer, collecting);
     co_await wait(peer, event_wait);
     for (auto* err : {&a->error, &b->error, &collecting->error, &event_wait->error}) {
-      INFO(what(*err));
+      INFO(what_of(*err));
       REQUIRE(holds<codex::TransportClosedError>(*err));
     }
     try {
@@ -802,7 +803,7 @@ TEST_CASE("engine: async_retry_on_overload retries busy responses", "[engine][re
     auto w = co_await peer.expect_request("test/busy");
     peer.reply(w.at("id"), R"({"ok":true})");
     co_await wait(peer, retried);
-    INFO(what(retried->error));
+    INFO(what_of(retried->error));
     REQUIRE_FALSE(retried->error);
     CHECK(*retried->value == json::parse(R"({"ok":true})"));
     CHECK(calls == 3);
