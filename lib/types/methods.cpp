@@ -2,13 +2,15 @@
 // codex-cli 0.169.0. Do not edit: regenerate (see docs/types.md).
 // clang-format off
 // The methods of the notifications and server requests, in a unit of their own
-// (codex::MethodName reads them; linking them pulls in no conversion).
+// (codex::MethodName reads them; linking them pulls in no conversion). constinit:
+// a client made by a static initializer elsewhere reads them before dynamic
+// initialization would reach this unit.
 #include <string_view>
 
 namespace codex::types {
 
 extern const std::string_view known_notification_methods[86];
-const std::string_view known_notification_methods[86] = {
+constinit const std::string_view known_notification_methods[86] = {
     "error",
     "thread/started",
     "thread/status/changed",
@@ -98,7 +100,7 @@ const std::string_view known_notification_methods[86] = {
 };
 
 extern const std::string_view known_server_request_methods[10];
-const std::string_view known_server_request_methods[10] = {
+constinit const std::string_view known_server_request_methods[10] = {
     "item/commandExecution/requestApproval",
     "item/fileChange/requestApproval",
     "item/tool/requestUserInput",

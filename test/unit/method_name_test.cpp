@@ -21,6 +21,18 @@
 
 using codex::MethodName;
 
+namespace {
+// Made during static initialization, in whatever order it runs: the tables it reads are constant
+// initialized (a client made by a static initializer reads them as early; the reliability test's
+// child process does).
+const MethodName kMadeAtStaticInit{std::string_view("turn/completed")};
+}  // namespace
+
+TEST_CASE("method name: a name made by a static initializer is known", "[method_name]") {
+  CHECK(kMadeAtStaticInit.is_known());
+  CHECK(kMadeAtStaticInit == "turn/completed");
+}
+
 TEST_CASE("method name: every schema method is known and shared", "[method_name]") {
   std::vector<std::string_view> all(std::begin(codex::types::known_notification_methods),
                                     std::end(codex::types::known_notification_methods));

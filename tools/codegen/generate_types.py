@@ -1456,7 +1456,9 @@ class Emitter:
                "// codex-cli %s. Do not edit: regenerate (see docs/types.md)." % CLI_VERSION,
                "// clang-format off",
                "// The methods of the notifications and server requests, in a unit of their own",
-               "// (codex::MethodName reads them; linking them pulls in no conversion).",
+               "// (codex::MethodName reads them; linking them pulls in no conversion). constinit:",
+               "// a client made by a static initializer elsewhere reads them before dynamic",
+               "// initialization would reach this unit.",
                "#include <string_view>",
                "",
                "namespace codex::types {",
@@ -1466,7 +1468,7 @@ class Emitter:
                               ("known_server_request_methods",
                                [m for m, _, _, _ in self.s.server_requests])):
             out.append("extern const std::string_view %s[%d];" % (name, len(methods)))
-            out.append("const std::string_view %s[%d] = {" % (name, len(methods)))
+            out.append("constinit const std::string_view %s[%d] = {" % (name, len(methods)))
             for m in methods:
                 out.append("    %s," % cstr(m))
             out.append("};")
