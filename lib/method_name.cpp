@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ostream>
+#include <utility>
 
 namespace codex {
 
@@ -77,27 +78,30 @@ const KnownNames& known_names() {
   return *table;
 }
 
+// The word for an owned string: its address, marked by the low bit.
+std::uintptr_t owned_bits(std::string* s) noexcept {
+  return reinterpret_cast<std::uintptr_t>(s) | 1U;
+}
+
+// The word for `name` (a std::string_view or a std::string to move from): 0 for the empty name,
+// the shared copy of a known one, or a string of its own.
+template <class Name>
+std::uintptr_t bits_for(Name&& name) {
+  if (name.empty()) return 0;
+  if (const std::string* known = known_names().find(name))
+    return reinterpret_cast<std::uintptr_t>(known);
+  return owned_bits(new std::string(std::forward<Name>(name)));
+}
+
 }  // namespace
 
-MethodName::MethodName(std::string_view name) {
-  if (name.empty()) return;
-  if (const std::string* known = known_names().find(name))
-    bits_ = reinterpret_cast<std::uintptr_t>(known);
-  else
-    bits_ = reinterpret_cast<std::uintptr_t>(new std::string(name)) | 1U;
-}
+MethodName::MethodName(std::string_view name) : bits_(bits_for(name)) {}
 
-MethodName::MethodName(std::string&& name) {
-  if (name.empty()) return;
-  if (const std::string* known = known_names().find(name))
-    bits_ = reinterpret_cast<std::uintptr_t>(known);
-  else
-    bits_ = reinterpret_cast<std::uintptr_t>(new std::string(std::move(name))) | 1U;
-}
+MethodName::MethodName(std::string&& name) : bits_(bits_for(std::move(name))) {}
 
 std::uintptr_t MethodName::clone(std::uintptr_t bits) {
   const auto* s = reinterpret_cast<const std::string*>(bits & ~std::uintptr_t{1});
-  return reinterpret_cast<std::uintptr_t>(new std::string(*s)) | 1U;
+  return owned_bits(new std::string(*s));
 }
 
 void MethodName::release(std::uintptr_t bits) noexcept {
